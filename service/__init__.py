@@ -1,0 +1,1 @@
+"""cloudfront-facade: an async gRPC sidecar for CloudFront origin access identities."""

@@ -1,0 +1,133 @@
+"""The AWS side: one aioboto3 session and one long-lived CloudFront client per process.
+
+The client is created and closed inside the running event loop (aiobotocore's advice for
+long-lived clients), with a connection pool as large as the number of calls the server admits
+at once, so the pool never serialises calls (botocore's default of 10 would).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aioboto3
+from aiobotocore.config import AioConfig
+from botocore import xform_name
+from botocore.model import ServiceModel
+
+from service.config import Settings
+
+DEFAULT_REGION = "us-east-1"  # CloudFront is global; SigV4 signs it for us-east-1.
+
+
+class CredentialsMissing(RuntimeError):
+    """No AWS credentials could be found at start."""
+
+
+@dataclass(frozen=True, slots=True)
+class StaticCredentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedCredentials:
+    """What the facade signs with, kept only so the log redactor knows what to hide."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None
+    method: str
+
+
+class CloudFrontClient:
+    """Calls CloudFront operations by their AWS name, bounded by the caller's deadline."""
+
+    def __init__(self, client: Any, credentials: ResolvedCredentials) -> None:
+        self._methods: dict[str, Callable[..., Awaitable[dict[str, Any]]]] = {}
+        self._client = client
+        self.credentials = credentials
+        self.service_model: ServiceModel = client.meta.service_model
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        endpoint_url: str | None = None,
+        credentials: StaticCredentials | None = None,
+    ) -> AsyncIterator[CloudFrontClient]:
+        explicit: Mapping[str, str | None] = {}
+        if credentials is not None:
+            explicit = {
+                "aws_access_key_id": credentials.access_key_id,
+                "aws_secret_access_key": credentials.secret_access_key,
+                "aws_session_token": credentials.session_token,
+            }
+        session = aioboto3.Session(**explicit)
+        resolved = await _resolve_credentials(session)
+        async with AsyncExitStack() as stack:
+            client = await stack.enter_async_context(
+                session.client(
+                    "cloudfront",
+                    config=client_config(settings),
+                    endpoint_url=endpoint_url or settings.aws_endpoint_url,
+                    region_name=settings.aws_region or session.region_name or DEFAULT_REGION,
+                )
+            )
+            yield cls(client, resolved)
+
+    def operation_names(self) -> list[str]:
+        return list(self.service_model.operation_names)
+
+    async def call(
+        self, operation: str, params: Mapping[str, Any], timeout: float | None
+    ) -> dict[str, Any]:
+        """Run one AWS operation; the timeout is the caller's remaining deadline, if any."""
+        method = self._methods.get(operation)
+        if method is None:
+            method = self._methods[operation] = getattr(self._client, xform_name(operation))
+        if timeout is None:
+            return await method(**params)
+        async with asyncio.timeout(timeout):
+            return await method(**params)
+
+
+def client_config(settings: Settings) -> AioConfig:
+    """botocore settings; retries are passed only when set, so AWS_MAX_ATTEMPTS and
+    AWS_RETRY_MODE keep working."""
+    retries: dict[str, Any] = {}
+    if settings.aws_max_attempts is not None:
+        retries["total_max_attempts"] = settings.aws_max_attempts
+    if settings.aws_retry_mode is not None:
+        retries["mode"] = settings.aws_retry_mode
+    return AioConfig(
+        max_pool_connections=settings.pool_size,
+        connect_timeout=settings.aws_connect_timeout,
+        read_timeout=settings.aws_read_timeout,
+        retries=retries or None,
+        # The facade validated every request already; botocore's second pass is pure cost.
+        parameter_validation=False,
+        user_agent_extra="cloudfront-facade",
+    )
+
+
+async def _resolve_credentials(session: Any) -> ResolvedCredentials:
+    credentials = await session.get_credentials()
+    if credentials is None:
+        raise CredentialsMissing(
+            "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "AWS_PROFILE, or run with a pod/instance role; or start with --emulator"
+        )
+    frozen = await credentials.get_frozen_credentials()
+    return ResolvedCredentials(
+        access_key_id=frozen.access_key,
+        secret_access_key=frozen.secret_key,
+        session_token=frozen.token,
+        method=str(getattr(credentials, "method", "unknown")),
+    )

@@ -1,0 +1,59 @@
+"""Console entry point: `cloudfront-facade [flags]` serves; `cloudfront-facade health` probes."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Sequence
+
+from service import config, logs
+from service.aws import CredentialsMissing
+
+EXIT_CONFIG = 2
+EXIT_STARTUP = 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    started_at = time.monotonic()
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["health"]:
+        from service.health_check import main as health_main
+
+        return health_main(args[1:])
+    try:
+        settings = config.load(args)
+    except config.ConfigError as error:
+        print(f"cloudfront-facade: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    logs.configure(settings.log_level, settings.log_format)
+    from service.server import serve
+
+    try:
+        return _run(serve(settings, started_at), settings.event_loop)
+    except CredentialsMissing as error:
+        print(f"cloudfront-facade: {error}", file=sys.stderr)
+        return EXIT_STARTUP
+    except OSError as error:
+        print(f"cloudfront-facade: cannot start: {error}", file=sys.stderr)
+        return EXIT_STARTUP
+
+
+def _run(main_coroutine: object, event_loop: str) -> int:
+    use_uvloop = event_loop == "uvloop"
+    if event_loop == "auto":
+        try:
+            import uvloop  # noqa: F401
+        except ImportError:
+            use_uvloop = False
+        else:
+            use_uvloop = True
+    if use_uvloop:
+        import uvloop
+
+        return int(uvloop.run(main_coroutine))  # type: ignore[arg-type]
+    return int(asyncio.run(main_coroutine))  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Proto <-> botocore conversion, derived once from both schemas instead of written per RPC.
+
+A :class:`Plan` pairs each member of a botocore shape with the proto field of the same name in
+snake_case. Building the plans at start-up doubles as a contract check: a member the proto
+lacks, or a proto field botocore does not know, fails loudly before the server takes a call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore import xform_name
+from botocore.model import Shape, StructureShape
+from google.protobuf import message_factory
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+# botocore's snake_case of ETag is e_tag; AWS and every SDK say etag.
+_FIELD_NAME_OVERRIDES = {"ETag": "etag"}
+
+BotoDict = dict[str, Any]
+
+
+def proto_name(member: str) -> str:
+    return _FIELD_NAME_OVERRIDES.get(member) or xform_name(member)
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    member: str  # botocore member name, e.g. CallerReference
+    field: str  # proto field name, e.g. caller_reference
+    required: bool
+    nested: Plan | None
+    repeated: bool
+    to_boto: Callable[[Any], Any]
+
+
+class ContractMismatch(RuntimeError):
+    """The proto schema and botocore's model disagree."""
+
+
+class Plan:
+    """How one proto message maps onto one botocore structure shape, in both directions."""
+
+    def __init__(self, message_class: type[Message], shape: StructureShape) -> None:
+        self.message_class = message_class
+        descriptor: Descriptor = message_class.DESCRIPTOR
+        fields = descriptor.fields_by_name
+        members: list[_Member] = []
+        required = set(shape.required_members)
+        for member, member_shape in shape.members.items():
+            name = proto_name(member)
+            field = fields.get(name)
+            if field is None:
+                raise ContractMismatch(f"{descriptor.full_name} has no field {name} for {member}")
+            members.append(self._member(member, member_shape, field, member in required))
+        unknown = set(fields) - {m.field for m in members}
+        if unknown:
+            raise ContractMismatch(f"{descriptor.full_name} fields unknown to AWS: {unknown}")
+        self._members = tuple(members)
+
+    @staticmethod
+    def _member(member: str, shape: Shape, field: FieldDescriptor, required: bool) -> _Member:
+        repeated = shape.type_name == "list"
+        element = shape.member if repeated else shape  # type: ignore[attr-defined]
+        nested = None
+        if field.message_type is not None:
+            nested = Plan(_message_class(field), element)
+        # The request member MaxItems is a string in the AWS model but an int32 in the proto.
+        to_boto: Callable[[Any], Any] = str if element.type_name == "string" else _identity
+        return _Member(member, field.name, required, nested, repeated, to_boto)
+
+    def to_boto(self, message: Message) -> BotoDict:
+        """Request proto -> botocore params. Proto3 defaults (0, "") mean "not given" unless
+        AWS requires the member (an empty Comment is a real value)."""
+        params: BotoDict = {}
+        for m in self._members:
+            value = getattr(message, m.field)
+            if m.nested is not None:
+                if m.repeated:
+                    params[m.member] = [m.nested.to_boto(v) for v in value]
+                elif m.required or message.HasField(m.field):
+                    params[m.member] = m.nested.to_boto(value)
+            elif value or m.required:
+                params[m.member] = m.to_boto(value)
+        return params
+
+    def from_boto(self, data: BotoDict) -> Message:
+        """botocore result -> response proto; members AWS left out stay at their defaults."""
+        kwargs: dict[str, Any] = {}
+        for m in self._members:
+            value = data.get(m.member)
+            if value is None:
+                continue
+            if m.nested is None:
+                kwargs[m.field] = value
+            elif m.repeated:
+                kwargs[m.field] = [m.nested.from_boto(v) for v in value]
+            else:
+                kwargs[m.field] = m.nested.from_boto(value)
+        return self.message_class(**kwargs)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _message_class(field: FieldDescriptor) -> type[Message]:
+    return message_factory.GetMessageClass(field.message_type)

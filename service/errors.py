@@ -1,0 +1,238 @@
+"""Error mapping: every failure becomes one gRPC status with rich ``google.rpc`` details.
+
+The rule for an AWS error is found by its error code in :data:`AWS_ERRORS` (never by HTTP status
+first: Throttling is a 400), then by HTTP status in :data:`BY_HTTP_STATUS`. Transport failures
+and facade-side failures have their own rows in :data:`LOCAL_ERRORS`. The README's error table is
+this module, written out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+import grpc
+from botocore import exceptions as boto
+from botocore.parsers import ResponseParserError
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import error_details_pb2, status_pb2
+
+AWS_DOMAIN = "cloudfront.amazonaws.com"
+FACADE_DOMAIN = "cloudfront-facade"
+
+Metadata = tuple[tuple[str, str | bytes], ...]
+
+
+class Detail(Enum):
+    """Which extra google.rpc detail goes beside ErrorInfo."""
+
+    NONE = "none"
+    QUOTA_FAILURE = "quota_failure"
+    RETRY_INFO = "retry_info"
+    CREDENTIALS = "credentials"  # the facade's own AWS credentials were refused
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: grpc.StatusCode
+    detail: Detail = Detail.NONE
+
+
+_CREDENTIALS = Rule(grpc.StatusCode.UNAUTHENTICATED, Detail.CREDENTIALS)
+_THROTTLED = Rule(grpc.StatusCode.RESOURCE_EXHAUSTED, Detail.RETRY_INFO)
+_INVALID = Rule(grpc.StatusCode.INVALID_ARGUMENT)
+_UNAVAILABLE = Rule(grpc.StatusCode.UNAVAILABLE)
+_FACADE_BUG = Rule(grpc.StatusCode.INTERNAL)
+
+#: AWS error code -> rule. The first place to look.
+AWS_ERRORS: Mapping[str, Rule] = {
+    "NoSuchCloudFrontOriginAccessIdentity": Rule(grpc.StatusCode.NOT_FOUND),
+    "AccessDenied": Rule(grpc.StatusCode.PERMISSION_DENIED),
+    "CloudFrontOriginAccessIdentityAlreadyExists": Rule(grpc.StatusCode.ALREADY_EXISTS),
+    "CloudFrontOriginAccessIdentityInUse": Rule(grpc.StatusCode.FAILED_PRECONDITION),
+    # A stale ETag: the caller restarts its read-modify-write (test-and-set failure).
+    "PreconditionFailed": Rule(grpc.StatusCode.ABORTED),
+    "InvalidIfMatchVersion": _INVALID,
+    "IllegalUpdate": _INVALID,
+    "InvalidArgument": _INVALID,
+    "TooManyCloudFrontOriginAccessIdentities": Rule(
+        grpc.StatusCode.RESOURCE_EXHAUSTED, Detail.QUOTA_FAILURE
+    ),
+    "Throttling": _THROTTLED,
+    "ThrottlingException": _THROTTLED,
+    "RequestLimitExceeded": _THROTTLED,
+    "TooManyRequestsException": _THROTTLED,
+    "ServiceUnavailable": _UNAVAILABLE,
+    "InternalFailure": _UNAVAILABLE,
+    "InvalidClientTokenId": _CREDENTIALS,
+    "SignatureDoesNotMatch": _CREDENTIALS,
+    "ExpiredToken": _CREDENTIALS,
+    "MissingAuthenticationToken": _CREDENTIALS,
+    "IncompleteSignature": _CREDENTIALS,
+    # The facade built a request AWS could not read: a bug on our side, not the caller's.
+    "MissingBody": _FACADE_BUG,
+    "InconsistentQuantities": _FACADE_BUG,
+}
+
+#: HTTP status -> rule, for AWS codes the table above does not name.
+BY_HTTP_STATUS: Mapping[int, Rule] = {
+    400: _INVALID,
+    401: _CREDENTIALS,
+    403: Rule(grpc.StatusCode.PERMISSION_DENIED),
+    404: Rule(grpc.StatusCode.NOT_FOUND),
+    409: Rule(grpc.StatusCode.ABORTED),
+    412: Rule(grpc.StatusCode.FAILED_PRECONDITION),
+    429: _THROTTLED,
+}
+
+#: Failures that never got an AWS error code: exception type -> (rule, reason, caller message).
+LOCAL_ERRORS: Sequence[tuple[type[BaseException], Rule, str, str]] = (
+    (boto.NoCredentialsError, _CREDENTIALS, "AWS_CREDENTIALS_MISSING",
+     "the facade has no AWS credentials configured"),
+    (boto.PartialCredentialsError, _CREDENTIALS, "AWS_CREDENTIALS_MISSING",
+     "the facade's AWS credentials are incomplete"),
+    (boto.ConnectTimeoutError, _UNAVAILABLE, "UPSTREAM_CONNECT_TIMEOUT",
+     "timed out connecting to CloudFront"),
+    (boto.ReadTimeoutError, _UNAVAILABLE, "UPSTREAM_READ_TIMEOUT",
+     "timed out waiting for CloudFront to answer"),
+    (boto.EndpointConnectionError, _UNAVAILABLE, "UPSTREAM_UNREACHABLE",
+     "could not connect to CloudFront"),
+    (boto.ConnectionClosedError, _UNAVAILABLE, "UPSTREAM_CONNECTION_CLOSED",
+     "CloudFront closed the connection before answering"),
+    (boto.HTTPClientError, _UNAVAILABLE, "UPSTREAM_CONNECTION_FAILED",
+     "the connection to CloudFront failed"),
+    (ResponseParserError, _UNAVAILABLE, "UPSTREAM_MALFORMED_RESPONSE",
+     "CloudFront sent a response the facade could not read"),
+    (TimeoutError, Rule(grpc.StatusCode.DEADLINE_EXCEEDED), "DEADLINE_EXCEEDED",
+     "the call's deadline passed before CloudFront answered"),
+)
+
+_INTERNAL_REASON = "INTERNAL"
+_INTERNAL_MESSAGE = "internal error in the facade; see its log"
+_THROTTLE_RETRY_DELAY = duration_pb2.Duration(seconds=1)
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def upper_snake(code: str) -> str:
+    """``NoSuchCloudFrontOriginAccessIdentity`` -> ``NO_SUCH_CLOUD_FRONT_ORIGIN_ACCESS_IDENTITY``."""
+    return _CAMEL_BOUNDARY.sub("_", code).upper()
+
+
+@dataclass(frozen=True, slots=True)
+class MappedError:
+    """A failure as the caller will see it."""
+
+    code: grpc.StatusCode
+    message: str
+    details: tuple[any_pb2.Any, ...]
+    aws_code: str | None = None
+    aws_request_id: str | None = None
+    retry_attempts: int = 0
+
+    def status_proto(self) -> status_pb2.Status:
+        return status_pb2.Status(
+            code=self.code.value[0], message=self.message, details=list(self.details)
+        )
+
+    def trailing_metadata(self, extra: Metadata = ()) -> Metadata:
+        encoded = self.status_proto().SerializeToString()
+        return (*extra, ("grpc-status-details-bin", encoded))
+
+
+def _pack(message: object) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)  # type: ignore[arg-type]
+    return packed
+
+
+def _extra_detail(detail: Detail, aws_code: str, message: str) -> tuple[any_pb2.Any, ...]:
+    if detail is Detail.RETRY_INFO:
+        return (_pack(error_details_pb2.RetryInfo(retry_delay=_THROTTLE_RETRY_DELAY)),)
+    if detail is Detail.QUOTA_FAILURE:
+        violation = error_details_pb2.QuotaFailure.Violation(
+            subject="aws-account", description=message or aws_code
+        )
+        return (_pack(error_details_pb2.QuotaFailure(violations=[violation])),)
+    return ()
+
+
+def from_client_error(error: boto.ClientError) -> MappedError:
+    response = error.response
+    info = response.get("Error", {})
+    meta = response.get("ResponseMetadata", {})
+    aws_code = str(info.get("Code") or "Unknown")
+    http_status = int(meta.get("HTTPStatusCode") or 0)
+    request_id = str(meta.get("RequestId") or "")
+    rule = AWS_ERRORS.get(aws_code) or BY_HTTP_STATUS.get(http_status)
+    if rule is None:
+        rule = _UNAVAILABLE if http_status >= 500 else _FACADE_BUG
+    message = str(info.get("Message") or aws_code)
+    metadata = {"awsErrorCode": aws_code, "awsRequestId": request_id, "httpStatus": str(http_status)}
+    if rule.detail is Detail.CREDENTIALS:
+        metadata["credentials"] = "facade"
+        message = f"CloudFront refused the facade's AWS credentials: {message}"
+    error_info = error_details_pb2.ErrorInfo(
+        reason=upper_snake(aws_code), domain=AWS_DOMAIN, metadata=metadata
+    )
+    return MappedError(
+        code=rule.code,
+        message=message,
+        details=(_pack(error_info), *_extra_detail(rule.detail, aws_code, message)),
+        aws_code=aws_code,
+        aws_request_id=request_id or None,
+        retry_attempts=int(meta.get("RetryAttempts") or 0),
+    )
+
+
+def from_local_failure(error: BaseException) -> MappedError | None:
+    """A failure with no AWS error code, or None when it is not one we expect."""
+    for kind, rule, reason, message in LOCAL_ERRORS:
+        if isinstance(error, kind):
+            metadata = {"credentials": "facade"} if rule.detail is Detail.CREDENTIALS else {}
+            info = error_details_pb2.ErrorInfo(reason=reason, domain=FACADE_DOMAIN,
+                                               metadata=metadata)
+            return MappedError(rule.code, message, (_pack(info),))
+    return None
+
+
+def internal_error() -> MappedError:
+    info = error_details_pb2.ErrorInfo(reason=_INTERNAL_REASON, domain=FACADE_DOMAIN)
+    return MappedError(grpc.StatusCode.INTERNAL, _INTERNAL_MESSAGE, (_pack(info),))
+
+
+def map_exception(error: BaseException) -> MappedError:
+    """The one entry point: any exception from an AWS call -> the status the caller gets."""
+    if isinstance(error, boto.ClientError):
+        return from_client_error(error)
+    return from_local_failure(error) or internal_error()
+
+
+def invalid_argument(violations: Sequence[tuple[str, str]]) -> MappedError:
+    """Local validation failure: one BadRequest field violation per bad field."""
+    bad_request = error_details_pb2.BadRequest(
+        field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=field, description=description)
+            for field, description in violations
+        ]
+    )
+    info = error_details_pb2.ErrorInfo(reason="INVALID_REQUEST", domain=FACADE_DOMAIN)
+    message = "; ".join(f"{field}: {description}" for field, description in violations)
+    return MappedError(grpc.StatusCode.INVALID_ARGUMENT, message,
+                       (_pack(info), _pack(bad_request)))
+
+
+def facade_error(code: grpc.StatusCode, reason: str, message: str,
+                 extra: Sequence[any_pb2.Any] = ()) -> MappedError:
+    """An error the facade itself raises (auth, overload), with its own ErrorInfo."""
+    info = error_details_pb2.ErrorInfo(reason=reason, domain=FACADE_DOMAIN)
+    return MappedError(code, message, (_pack(info), *extra))
+
+
+def overloaded(limit: int) -> MappedError:
+    retry = _pack(error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(nanos=50_000_000)))
+    return facade_error(grpc.StatusCode.RESOURCE_EXHAUSTED, "CONCURRENCY_LIMIT",
+                        f"the facade is at its limit of {limit} calls in flight; retry shortly",
+                        (retry,))
+

@@ -1,0 +1,188 @@
+"""What happens around every call: request id, caller auth, concurrency limit, decoding,
+access log, metrics, and the guarantee that nothing ends as UNKNOWN.
+
+It is one interceptor, not a chain, because each of these needs the same per-call state and a
+chain would re-wrap the handler once per concern on the hot path.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from google.protobuf.message import DecodeError
+
+from service import errors
+from service.logs import ACCESS_LOGGER, LOGGER
+from service.metrics import Metrics
+
+log = logging.getLogger(LOGGER)
+access_log = logging.getLogger(ACCESS_LOGGER)
+
+GUARDED_PREFIX = "/cloudfront.v1."
+_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
+
+
+@dataclass(slots=True)
+class CallState:
+    """Per-call facts the servicer fills in and the interceptor reports."""
+
+    request_id: str
+    aws_request_id: str | None = None
+    aws_code: str | None = None
+    aws_operation: str | None = None
+    aws_retries: int = 0
+    upstream_called: bool = field(default=False)
+
+    def trailers(self) -> tuple[tuple[str, str], ...]:
+        if self.aws_request_id:
+            return (("x-request-id", self.request_id), ("aws-request-id", self.aws_request_id))
+        return (("x-request-id", self.request_id),)
+
+
+current_call: ContextVar[CallState] = ContextVar("current_call")
+
+
+async def abort(context: grpc.aio.ServicerContext[Any, Any], error: errors.MappedError) -> None:
+    """End the call with `error`, its google.rpc details and the call's trailers."""
+    state = current_call.get(None)
+    trailers = state.trailers() if state is not None else ()
+    await context.abort(error.code, error.message, error.trailing_metadata(trailers))
+
+
+Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+
+
+class CallGuard(grpc.aio.ServerInterceptor):
+    def __init__(self, *, max_concurrency: int, token: str | None,
+                 metrics: Metrics | None) -> None:
+        self._limit = max_concurrency
+        self._token = f"Bearer {token}".encode() if token else None
+        self._metrics = metrics
+        self._in_flight = 0
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        method: str = handler_call_details.method  # type: ignore[attr-defined]
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
+        handler = await continuation(handler_call_details)
+        # Health, reflection and streaming calls stay open to probes: no auth, no limit.
+        if handler is None or handler.unary_unary is None or not method.startswith(
+            GUARDED_PREFIX
+        ):
+            return handler
+        wrapped = grpc.unary_unary_rpc_method_handler(
+            self._guard(method, handler.unary_unary, handler.request_deserializer),
+            request_deserializer=None,  # decoded in the guard, so bad bytes get a clear status
+            response_serializer=handler.response_serializer,
+        )
+        self._wrapped[method] = wrapped
+        return wrapped
+
+    def _guard(self, method: str, behavior: Behavior,
+               decode: Callable[[bytes], Any] | None) -> Behavior:
+        short = method.rsplit("/", 1)[-1]
+
+        async def guarded(raw: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            started = time.perf_counter()
+            metadata = dict(context.invocation_metadata() or ())
+            state = CallState(request_id=_request_id(metadata.get("x-request-id")))
+            current_call.set(state)
+            admitted = False
+            try:
+                if self._token is not None and not _token_matches(
+                    self._token, metadata.get("authorization")
+                ):
+                    await abort(context, errors.facade_error(
+                        grpc.StatusCode.UNAUTHENTICATED, "CALLER_UNAUTHENTICATED",
+                        "missing or wrong bearer token in the authorization metadata"))
+                if self._in_flight >= self._limit:
+                    await abort(context, errors.overloaded(self._limit))
+                admitted = True
+                self._in_flight += 1
+                if self._metrics is not None:
+                    self._metrics.in_flight.inc()
+                try:
+                    request = decode(raw) if decode is not None else raw
+                except DecodeError:
+                    await abort(context, errors.facade_error(
+                        grpc.StatusCode.INVALID_ARGUMENT, "MALFORMED_REQUEST",
+                        f"the request is not a valid {short}Request message"))
+                return await behavior(request, context)
+            except grpc.aio.AbortError:
+                raise
+            except Exception:
+                # The one place an unexpected failure is caught: logged with its traceback,
+                # reported to the caller as INTERNAL without it.
+                log.exception("unexpected failure in %s", short,
+                              extra={"fields": {"request_id": state.request_id}})
+                await abort(context, errors.internal_error())
+            finally:
+                if admitted:
+                    self._in_flight -= 1
+                self._report(short, context, state, time.perf_counter() - started, admitted)
+
+        return guarded
+
+    def _report(self, method: str, context: grpc.aio.ServicerContext[Any, Any],
+                state: CallState, seconds: float, admitted: bool) -> None:
+        code = _code_name(context)
+        if self._metrics is not None:
+            if admitted:
+                self._metrics.in_flight.dec()
+            self._metrics.observe_call(method, code, seconds)
+            if state.aws_operation is not None:
+                self._metrics.observe_upstream(state.aws_operation, state.aws_retries,
+                                               state.aws_code)
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info("call", extra={"fields": {
+                "method": method,
+                "code": code,
+                "duration_ms": round(seconds * 1000, 3),
+                "request_id": state.request_id,
+                "aws_request_id": state.aws_request_id,
+                "aws_error_code": state.aws_code,
+                "peer": context.peer(),
+            }})
+
+
+def _code_name(context: grpc.aio.ServicerContext[Any, Any]) -> str:
+    code = context.code()
+    if code is None:
+        return "OK"
+    if isinstance(code, grpc.StatusCode):
+        return code.name
+    return grpc.StatusCode(code).name if not isinstance(code, int) else _BY_VALUE.get(code, "?")
+
+
+_BY_VALUE = {status.value[0]: status.name for status in grpc.StatusCode}
+
+
+def _request_id(given: str | bytes | None) -> str:
+    if isinstance(given, str) and _REQUEST_ID.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
+
+
+def _token_matches(expected: bytes, given: str | bytes | None) -> bool:
+    if not isinstance(given, str):
+        return False
+    return hmac.compare_digest(expected, given.encode())

@@ -1,0 +1,104 @@
+"""The servicer: for every RPC, validate -> call AWS -> convert. Nothing else lives here."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf.message import Message
+
+from service import errors, validation
+from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
+from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
+from service.aws import CloudFrontClient
+from service.convert import Plan
+from service.interceptors import abort, current_call
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OriginAccessIdentityService"].full_name
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    operation: str
+    request: Plan
+    response: Plan
+
+
+def build_routes(aws: CloudFrontClient) -> dict[str, Route]:
+    """Pair each RPC with the AWS operation of the same name, checking both schemas agree."""
+    routes: dict[str, Route] = {}
+    service = pb.DESCRIPTOR.services_by_name["OriginAccessIdentityService"]
+    for method in service.methods:
+        model = aws.service_model.operation_model(method.name)
+        request_class = getattr(pb, method.input_type.name)
+        response_class = getattr(pb, method.output_type.name)
+        routes[method.name] = Route(
+            operation=method.name,
+            request=Plan(request_class, model.input_shape),
+            response=Plan(response_class, model.output_shape) if model.output_shape
+            else _EmptyPlan(response_class),
+        )
+    return routes
+
+
+class _EmptyPlan(Plan):
+    """For operations with no output (Delete): the empty response message."""
+
+    def __init__(self, message_class: type[Message]) -> None:
+        self.message_class = message_class
+        self._members = ()
+
+
+Handler = Callable[[Any, Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Message]]
+
+
+def _rpc(name: str) -> Handler:
+    async def handle(self: OriginAccessIdentityServicer, request: Message,
+                     context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+        return await self.invoke(name, request, context)
+
+    handle.__name__ = name
+    return handle
+
+
+class OriginAccessIdentityServicer(pb_grpc.OriginAccessIdentityServiceServicer):
+    def __init__(self, aws: CloudFrontClient) -> None:
+        self._aws = aws
+        self._routes = build_routes(aws)
+
+    async def invoke(self, rpc: str, request: Message,
+                     context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+        problems = validation.violations(rpc, request)
+        if problems:
+            await abort(context, errors.invalid_argument(problems))
+        route = self._routes[rpc]
+        state = current_call.get()
+        state.aws_operation = route.operation
+        try:
+            result = await self._aws.call(
+                route.operation, route.request.to_boto(request), context.time_remaining()
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            mapped = errors.map_exception(error)
+            state.aws_request_id, state.aws_code = mapped.aws_request_id, mapped.aws_code
+            state.aws_retries = mapped.retry_attempts
+            if mapped.code is grpc.StatusCode.INTERNAL and mapped.aws_code is None:
+                raise  # unexpected: the interceptor logs the traceback and answers INTERNAL
+            await abort(context, mapped)
+        meta = result.get("ResponseMetadata", {})
+        state.aws_request_id = meta.get("RequestId")
+        state.aws_retries = meta.get("RetryAttempts", 0)
+        context.set_trailing_metadata(state.trailers())
+        return route.response.from_boto(result)
+
+    CreateCloudFrontOriginAccessIdentity = _rpc("CreateCloudFrontOriginAccessIdentity")
+    GetCloudFrontOriginAccessIdentity = _rpc("GetCloudFrontOriginAccessIdentity")
+    GetCloudFrontOriginAccessIdentityConfig = _rpc("GetCloudFrontOriginAccessIdentityConfig")
+    UpdateCloudFrontOriginAccessIdentity = _rpc("UpdateCloudFrontOriginAccessIdentity")
+    DeleteCloudFrontOriginAccessIdentity = _rpc("DeleteCloudFrontOriginAccessIdentity")
+    ListCloudFrontOriginAccessIdentities = _rpc("ListCloudFrontOriginAccessIdentities")

@@ -1,0 +1,105 @@
+"""Shared fixtures: a real facade on a free loopback port, backed by the real emulator."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf.message import Message
+from google.rpc import error_details_pb2, status_pb2
+
+from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
+from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
+from service.config import Settings
+from service.emulator import Emulator
+from service.server import Facade, running
+
+# Tests see one attempt per call unless they ask for retries, so request counts are exact.
+TEST_SETTINGS = Settings(listen="127.0.0.1:0", emulator=True, aws_max_attempts=1,
+                         aws_read_timeout=5.0, log_level="WARNING")
+
+FacadeFactory = Callable[..., AbstractAsyncContextManager[Facade]]
+
+
+@pytest.fixture
+def facade_factory() -> FacadeFactory:
+    """Start a facade with TEST_SETTINGS overridden by keyword arguments."""
+
+    def start(**overrides: Any) -> AbstractAsyncContextManager[Facade]:
+        return running(dataclasses.replace(TEST_SETTINGS, **overrides))
+
+    return start
+
+
+@pytest.fixture
+async def facade(facade_factory: FacadeFactory) -> AsyncIterator[Facade]:
+    async with facade_factory() as running_facade:
+        yield running_facade
+
+
+@pytest.fixture
+def emulator(facade: Facade) -> Emulator:
+    assert facade.emulator is not None
+    return facade.emulator
+
+
+@pytest.fixture
+async def channel(facade: Facade) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(facade.address) as open_channel:
+        yield open_channel
+
+
+@pytest.fixture
+def stub(channel: grpc.aio.Channel) -> pb_grpc.OriginAccessIdentityServiceStub:
+    return pb_grpc.OriginAccessIdentityServiceStub(channel)
+
+
+def config(caller_reference: str, comment: str = "") -> pb.CloudFrontOriginAccessIdentityConfig:
+    return pb.CloudFrontOriginAccessIdentityConfig(caller_reference=caller_reference,
+                                                   comment=comment)
+
+
+async def create(stub: pb_grpc.OriginAccessIdentityServiceStub, caller_reference: str,
+                 comment: str = "") -> pb.CreateCloudFrontOriginAccessIdentityResponse:
+    return await stub.CreateCloudFrontOriginAccessIdentity(
+        pb.CreateCloudFrontOriginAccessIdentityRequest(
+            cloud_front_origin_access_identity_config=config(caller_reference, comment)
+        )
+    )
+
+
+def rich_status(error: grpc.aio.AioRpcError) -> status_pb2.Status:
+    for key, value in error.trailing_metadata() or ():
+        if key == "grpc-status-details-bin":
+            status = status_pb2.Status()
+            status.ParseFromString(value)
+            return status
+    raise AssertionError("the error carries no google.rpc.Status details")
+
+
+def detail(error: grpc.aio.AioRpcError, kind: type[Message]) -> Any:
+    """The one detail of `kind` in the error's google.rpc.Status."""
+    found = []
+    for packed in rich_status(error).details:
+        if packed.Is(kind.DESCRIPTOR):
+            message = kind()
+            packed.Unpack(message)
+            found.append(message)
+    assert len(found) == 1, f"expected exactly one {kind.__name__}, got {len(found)}"
+    return found[0]
+
+
+def error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
+    info: error_details_pb2.ErrorInfo = detail(error, error_details_pb2.ErrorInfo)
+    return info
+
+
+def trailer(call_metadata: Any, key: str) -> str | None:
+    for name, value in call_metadata or ():
+        if name == key:
+            return str(value)
+    return None

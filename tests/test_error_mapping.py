@@ -1,0 +1,175 @@
+"""Every row of the error table, driven by the emulator's fault injection over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+
+from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
+from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
+from service.emulator import Emulator, FaultRule
+from service.server import Facade
+from tests.conftest import FacadeFactory, detail, error_info, rich_status, trailer
+
+Stub = pb_grpc.OriginAccessIdentityServiceStub
+SOME_ID = "E2QWRUHAPOMQZL"
+GET = pb.GetCloudFrontOriginAccessIdentityRequest(id=SOME_ID)
+S = grpc.StatusCode
+
+# (AWS error code, HTTP status, gRPC code, extra detail type or None)
+AWS_ROWS = [
+    ("NoSuchCloudFrontOriginAccessIdentity", 404, S.NOT_FOUND, None),
+    ("AccessDenied", 403, S.PERMISSION_DENIED, None),
+    ("CloudFrontOriginAccessIdentityAlreadyExists", 409, S.ALREADY_EXISTS, None),
+    ("CloudFrontOriginAccessIdentityInUse", 409, S.FAILED_PRECONDITION, None),
+    ("PreconditionFailed", 412, S.ABORTED, None),
+    ("InvalidIfMatchVersion", 400, S.INVALID_ARGUMENT, None),
+    ("IllegalUpdate", 400, S.INVALID_ARGUMENT, None),
+    ("InvalidArgument", 400, S.INVALID_ARGUMENT, None),
+    ("TooManyCloudFrontOriginAccessIdentities", 400, S.RESOURCE_EXHAUSTED,
+     error_details_pb2.QuotaFailure),
+    ("Throttling", 400, S.RESOURCE_EXHAUSTED, error_details_pb2.RetryInfo),
+    ("ThrottlingException", 400, S.RESOURCE_EXHAUSTED, error_details_pb2.RetryInfo),
+    ("RequestLimitExceeded", 400, S.RESOURCE_EXHAUSTED, error_details_pb2.RetryInfo),
+    ("TooManyRequestsException", 429, S.RESOURCE_EXHAUSTED, error_details_pb2.RetryInfo),
+    ("ServiceUnavailable", 503, S.UNAVAILABLE, None),
+    ("InternalFailure", 500, S.UNAVAILABLE, None),
+    ("SomeBrandNewServerError", 502, S.UNAVAILABLE, None),
+    ("InvalidClientTokenId", 403, S.UNAUTHENTICATED, None),
+    ("SignatureDoesNotMatch", 403, S.UNAUTHENTICATED, None),
+    ("ExpiredToken", 400, S.UNAUTHENTICATED, None),
+    ("MissingAuthenticationToken", 403, S.UNAUTHENTICATED, None),
+    ("IncompleteSignature", 400, S.UNAUTHENTICATED, None),
+    ("MissingBody", 400, S.INTERNAL, None),
+    ("InconsistentQuantities", 400, S.INTERNAL, None),
+    # Codes the table does not name fall back to their HTTP status.
+    ("SomeNewValidationError", 400, S.INVALID_ARGUMENT, None),
+    ("SomeNewAuthError", 401, S.UNAUTHENTICATED, None),
+    ("SomeNewForbidden", 403, S.PERMISSION_DENIED, None),
+    ("SomeNewMissing", 404, S.NOT_FOUND, None),
+    ("SomeNewConflict", 409, S.ABORTED, None),
+    ("SomeNewPrecondition", 412, S.FAILED_PRECONDITION, None),
+    ("SomeNewRateLimit", 429, S.RESOURCE_EXHAUSTED, error_details_pb2.RetryInfo),
+]
+
+UPPER_SNAKE = {
+    "NoSuchCloudFrontOriginAccessIdentity": "NO_SUCH_CLOUD_FRONT_ORIGIN_ACCESS_IDENTITY",
+    "TooManyCloudFrontOriginAccessIdentities": "TOO_MANY_CLOUD_FRONT_ORIGIN_ACCESS_IDENTITIES",
+    "InvalidIfMatchVersion": "INVALID_IF_MATCH_VERSION",
+    "InvalidClientTokenId": "INVALID_CLIENT_TOKEN_ID",
+    "Throttling": "THROTTLING",
+}
+
+
+@pytest.mark.parametrize(("aws_code", "http_status", "grpc_code", "extra"), AWS_ROWS,
+                         ids=[row[0] for row in AWS_ROWS])
+async def test_aws_error_maps_to_its_grpc_status(
+    stub: Stub, emulator: Emulator, aws_code: str, http_status: int, grpc_code: grpc.StatusCode,
+    extra: type | None,
+) -> None:
+    emulator.add_fault(FaultRule(error_code=aws_code, http_status=http_status,
+                                 message=f"injected {aws_code}", times=1))
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await stub.GetCloudFrontOriginAccessIdentity(GET)
+    error = failure.value
+    assert error.code() is grpc_code
+    info = error_info(error)
+    assert info.domain == "cloudfront.amazonaws.com"
+    assert info.reason == UPPER_SNAKE.get(aws_code, info.reason)
+    assert info.reason.replace("_", "") == aws_code.upper()
+    assert info.metadata["awsErrorCode"] == aws_code
+    assert info.metadata["httpStatus"] == str(http_status)
+    request_id = info.metadata["awsRequestId"]
+    assert request_id == emulator.request_log[-1].request_id
+    assert trailer(error.trailing_metadata(), "aws-request-id") == request_id
+    assert aws_code in error.details() or "injected" in error.details()
+    assert rich_status(error).code == grpc_code.value[0]
+    if extra is not None:
+        detail(error, extra)
+    if grpc_code is S.UNAUTHENTICATED:
+        assert info.metadata["credentials"] == "facade"
+        assert "facade's AWS credentials" in error.details()
+
+
+async def test_dropped_connection_is_unavailable(stub: Stub, emulator: Emulator) -> None:
+    emulator.add_fault(FaultRule(drop_connection=True, times=1))
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await stub.GetCloudFrontOriginAccessIdentity(GET)
+    assert failure.value.code() is S.UNAVAILABLE
+    assert error_info(failure.value).reason == "UPSTREAM_CONNECTION_CLOSED"
+
+
+async def test_malformed_upstream_body_is_unavailable(stub: Stub, emulator: Emulator) -> None:
+    emulator.add_fault(FaultRule(malformed_body=True, times=1))
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await stub.GetCloudFrontOriginAccessIdentity(GET)
+    assert failure.value.code() is S.UNAVAILABLE
+    assert error_info(failure.value).reason == "UPSTREAM_MALFORMED_RESPONSE"
+
+
+async def test_upstream_read_timeout_is_unavailable(facade_factory: FacadeFactory) -> None:
+    async with facade_factory(aws_read_timeout=0.2) as facade:
+        assert facade.emulator is not None
+        facade.emulator.add_fault(FaultRule(latency=1.0, times=1))
+        async with grpc.aio.insecure_channel(facade.address) as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as failure:
+                await pb_grpc.OriginAccessIdentityServiceStub(channel) \
+                    .GetCloudFrontOriginAccessIdentity(GET)
+    assert failure.value.code() is S.UNAVAILABLE
+    assert error_info(failure.value).reason == "UPSTREAM_READ_TIMEOUT"
+
+
+async def test_unreachable_upstream_is_unavailable(
+    facade_factory: FacadeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDUNREACHABLE00000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unreachable-secret")
+    # Port 9 on loopback: nothing listens there, so the connection is refused at once.
+    async with facade_factory(emulator=False, aws_endpoint_url="http://127.0.0.1:9",
+                              aws_connect_timeout=0.5) as facade:
+        async with grpc.aio.insecure_channel(facade.address) as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as failure:
+                await pb_grpc.OriginAccessIdentityServiceStub(channel) \
+                    .GetCloudFrontOriginAccessIdentity(GET)
+    assert failure.value.code() is S.UNAVAILABLE
+    assert error_info(failure.value).reason == "UPSTREAM_UNREACHABLE"
+
+
+async def test_deadline_bounds_the_aws_call(stub: Stub, emulator: Emulator) -> None:
+    emulator.add_fault(FaultRule(latency=2.0, times=1))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await stub.GetCloudFrontOriginAccessIdentity(GET, timeout=0.3)
+    assert failure.value.code() is S.DEADLINE_EXCEEDED
+    assert loop.time() - started < 1.5
+
+
+async def test_cancelled_call_cancels_the_upstream_request(
+    stub: Stub, emulator: Emulator, facade: Facade
+) -> None:
+    emulator.add_fault(FaultRule(latency=1.0, times=1))
+    call = stub.GetCloudFrontOriginAccessIdentity(GET)
+    for _ in range(100):
+        if facade.guard.in_flight:
+            break
+        await asyncio.sleep(0.01)
+    assert facade.guard.in_flight == 1
+    call.cancel()
+    for _ in range(100):
+        if not facade.guard.in_flight:
+            break
+        await asyncio.sleep(0.01)
+    assert facade.guard.in_flight == 0  # the handler (and its upstream request) was cancelled
+
+
+async def test_request_ids_come_back_in_trailing_metadata(stub: Stub, emulator: Emulator) -> None:
+    call = stub.ListCloudFrontOriginAccessIdentities(
+        pb.ListCloudFrontOriginAccessIdentitiesRequest(), metadata=(("x-request-id", "trace-42"),))
+    await call
+    trailers = await call.trailing_metadata()
+    assert trailer(trailers, "x-request-id") == "trace-42"
+    assert trailer(trailers, "aws-request-id") == emulator.request_log[-1].request_id
