@@ -1,0 +1,92 @@
+"""Run the facade as a real OS process, the way a sidecar runs: for signal and log tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+STARTUP_TIMEOUT = 15.0
+
+
+@dataclass
+class FacadeProcess:
+    process: asyncio.subprocess.Process
+    address: str
+    serving: dict[str, Any]
+    lines: list[str] = field(default_factory=list)
+    _reader: asyncio.Task[None] | None = None
+
+    def signal(self, signum: int = signal.SIGTERM) -> None:
+        self.process.send_signal(signum)
+
+    async def wait(self, timeout: float = 30.0) -> int:
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
+    async def output(self) -> str:
+        """Everything the process wrote, once it has exited."""
+        if self._reader is not None:
+            await self._reader
+        return "\n".join(self.lines)
+
+    def records(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.lines if line.startswith("{")]
+
+
+async def _pump(stream: asyncio.StreamReader, sink: list[str]) -> None:
+    while line := await stream.readline():
+        sink.append(line.decode(errors="replace").rstrip("\n"))
+
+
+@asynccontextmanager
+async def facade_process(
+    *args: str, env: Mapping[str, str] | None = None, listen: str = "127.0.0.1:0"
+) -> AsyncIterator[FacadeProcess]:
+    """Start `python -m service --listen … *args` and wait for its "serving" log line."""
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CLOUDFRONT_"))}
+    child_env.update(env or {})
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "service", "--listen", listen, *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=child_env,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        serving = await asyncio.wait_for(_wait_serving(process.stdout, lines), STARTUP_TIMEOUT)
+        handle = FacadeProcess(process, serving["address"], serving, lines)
+        handle._reader = asyncio.create_task(_pump(process.stdout, lines))
+        yield handle
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def _wait_serving(stream: asyncio.StreamReader, lines: list[str]) -> dict[str, Any]:
+    while line := await stream.readline():
+        text = line.decode(errors="replace").rstrip("\n")
+        lines.append(text)
+        with contextlib.suppress(ValueError):
+            record = json.loads(text)
+            if record.get("message") == "serving":
+                return dict(record)
+    raise AssertionError("the facade exited before serving:\n" + "\n".join(lines))
+
+
+def run_cli(args: Sequence[str], env: Mapping[str, str] | None = None,
+            timeout: float = 30.0) -> tuple[int, str, str]:
+    """Run the console entry point to completion (for exit-code tests)."""
+    import subprocess
+
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CLOUDFRONT_"))}
+    child_env.update(env or {})
+    done = subprocess.run([sys.executable, "-m", "service", *args], capture_output=True,
+                          text=True, env=child_env, timeout=timeout, check=False)
+    return done.returncode, done.stdout, done.stderr
