@@ -86,15 +86,15 @@ class CloudFrontClient:
         return list(self.service_model.operation_names)
 
     async def call(
-        self, operation: str, params: Mapping[str, Any], timeout: float | None
+        self, operation: str, params: Mapping[str, Any], deadline: float | None
     ) -> dict[str, Any]:
-        """Run one AWS operation; the timeout is the caller's remaining deadline, if any."""
+        """Run one AWS operation within `deadline` seconds (the caller's remaining deadline)."""
         method = self._methods.get(operation)
         if method is None:
             method = self._methods[operation] = getattr(self._client, xform_name(operation))
-        if timeout is None:
+        if deadline is None:
             return await method(**params)
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(deadline):
             return await method(**params)
 
 

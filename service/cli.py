@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import sys
 import time
 from collections.abc import Sequence
@@ -42,12 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(main_coroutine: object, event_loop: str) -> int:
     use_uvloop = event_loop == "uvloop"
     if event_loop == "auto":
-        try:
-            import uvloop  # noqa: F401
-        except ImportError:
-            use_uvloop = False
-        else:
-            use_uvloop = True
+        use_uvloop = importlib.util.find_spec("uvloop") is not None
     if use_uvloop:
         import uvloop
 

@@ -14,7 +14,7 @@ from typing import Any
 from botocore import xform_name
 from botocore.model import Shape, StructureShape
 from google.protobuf import message_factory
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 # botocore's snake_case of ETag is e_tag; AWS and every SDK say etag.
@@ -46,7 +46,7 @@ class Plan:
 
     def __init__(self, message_class: type[Message], shape: StructureShape) -> None:
         self.message_class = message_class
-        descriptor: Descriptor = message_class.DESCRIPTOR
+        descriptor = message_class.DESCRIPTOR
         fields = descriptor.fields_by_name
         members: list[_Member] = []
         required = set(shape.required_members)
@@ -62,9 +62,9 @@ class Plan:
         self._members = tuple(members)
 
     @staticmethod
-    def _member(member: str, shape: Shape, field: FieldDescriptor, required: bool) -> _Member:
+    def _member(member: str, shape: Shape, field: Any, required: bool) -> _Member:
         repeated = shape.type_name == "list"
-        element = shape.member if repeated else shape  # type: ignore[attr-defined]
+        element = shape.member if repeated else shape
         nested = None
         if field.message_type is not None:
             nested = Plan(_message_class(field), element)
@@ -108,4 +108,6 @@ def _identity(value: Any) -> Any:
 
 
 def _message_class(field: FieldDescriptor) -> type[Message]:
+    if field.message_type is None:
+        raise ContractMismatch(f"{field.full_name} is not a message field")
     return message_factory.GetMessageClass(field.message_type)

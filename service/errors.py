@@ -116,7 +116,7 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def upper_snake(code: str) -> str:
-    """``NoSuchCloudFrontOriginAccessIdentity`` -> ``NO_SUCH_CLOUD_FRONT_ORIGIN_ACCESS_IDENTITY``."""
+    """``ThrottlingException`` -> ``THROTTLING_EXCEPTION`` (ErrorInfo reasons are UPPER_SNAKE)."""
     return _CAMEL_BOUNDARY.sub("_", code).upper()
 
 
@@ -169,7 +169,9 @@ def from_client_error(error: boto.ClientError) -> MappedError:
     if rule is None:
         rule = _UNAVAILABLE if http_status >= 500 else _FACADE_BUG
     message = str(info.get("Message") or aws_code)
-    metadata = {"awsErrorCode": aws_code, "awsRequestId": request_id, "httpStatus": str(http_status)}
+    metadata = {
+        "awsErrorCode": aws_code, "awsRequestId": request_id, "httpStatus": str(http_status)
+    }
     if rule.detail is Detail.CREDENTIALS:
         metadata["credentials"] = "facade"
         message = f"CloudFront refused the facade's AWS credentials: {message}"
@@ -231,7 +233,8 @@ def facade_error(code: grpc.StatusCode, reason: str, message: str,
 
 
 def overloaded(limit: int) -> MappedError:
-    retry = _pack(error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(nanos=50_000_000)))
+    backoff = duration_pb2.Duration(nanos=50_000_000)
+    retry = _pack(error_details_pb2.RetryInfo(retry_delay=backoff))
     return facade_error(grpc.StatusCode.RESOURCE_EXHAUSTED, "CONCURRENCY_LIMIT",
                         f"the facade is at its limit of {limit} calls in flight; retry shortly",
                         (retry,))

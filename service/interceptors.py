@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -58,17 +58,18 @@ async def abort(context: grpc.aio.ServicerContext[Any, Any], error: errors.Mappe
     await context.abort(error.code, error.message, error.trailing_metadata(trailers))
 
 
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 
 
-class CallGuard(grpc.aio.ServerInterceptor):
+class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     def __init__(self, *, max_concurrency: int, token: str | None,
                  metrics: Metrics | None) -> None:
         self._limit = max_concurrency
         self._token = f"Bearer {token}".encode() if token else None
         self._metrics = metrics
         self._in_flight = 0
-        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+        self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
 
     @property
     def in_flight(self) -> int:
@@ -76,10 +77,10 @@ class CallGuard(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        method: str = handler_call_details.method  # type: ignore[attr-defined]
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        method: str = handler_call_details.method
         wrapped = self._wrapped.get(method)
         if wrapped is not None:
             return wrapped
@@ -90,7 +91,8 @@ class CallGuard(grpc.aio.ServerInterceptor):
         ):
             return handler
         wrapped = grpc.unary_unary_rpc_method_handler(
-            self._guard(method, handler.unary_unary, handler.request_deserializer),
+            self._guard(method, handler.unary_unary,  # type: ignore[arg-type]
+                        handler.request_deserializer),
             request_deserializer=None,  # decoded in the guard, so bad bytes get a clear status
             response_serializer=handler.response_serializer,
         )

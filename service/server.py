@@ -20,6 +20,7 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 from grpc_reflection.v1alpha import reflection
 
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
@@ -44,7 +45,7 @@ class Facade:
     settings: Settings
     address: str
     server: grpc.aio.Server
-    health: health.aio.HealthServicer
+    health: health_aio.HealthServicer
     guard: CallGuard
     aws: CloudFrontClient
     emulator: Emulator | None
@@ -99,10 +100,10 @@ async def running(settings: Settings) -> AsyncIterator[Facade]:
 
         guard = CallGuard(max_concurrency=settings.max_concurrency, token=token, metrics=metrics)
         server = grpc.aio.server(interceptors=[guard], options=server_options(settings))
-        pb_grpc.add_OriginAccessIdentityServiceServicer_to_server(
+        pb_grpc.add_OriginAccessIdentityServiceServicer_to_server(  # type: ignore[no-untyped-call]
             OriginAccessIdentityServicer(aws), server
         )
-        health_servicer = health.aio.HealthServicer()
+        health_servicer = health_aio.HealthServicer()
         for service in ("", SERVICE_NAME):
             await health_servicer.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -166,6 +167,7 @@ async def serve(settings: Settings, started_at: float | None = None) -> int:
     stop = asyncio.Event()
     async with running(settings) as facade:
         signals_seen = 0
+        stopping: list[asyncio.Task[None]] = []
 
         def on_signal(signum: int) -> None:
             nonlocal signals_seen
@@ -176,7 +178,7 @@ async def serve(settings: Settings, started_at: float | None = None) -> int:
                 stop.set()
             else:
                 log.warning("second signal: stopping now")
-                loop.create_task(facade.server.stop(0))
+                stopping.append(loop.create_task(facade.server.stop(0)))
 
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, on_signal, signum)

@@ -27,8 +27,8 @@ class FacadeProcess:
     def signal(self, signum: int = signal.SIGTERM) -> None:
         self.process.send_signal(signum)
 
-    async def wait(self, timeout: float = 30.0) -> int:
-        return await asyncio.wait_for(self.process.wait(), timeout)
+    async def wait(self, within: float = 30.0) -> int:
+        return await asyncio.wait_for(self.process.wait(), within)
 
     async def output(self) -> str:
         """Everything the process wrote, once it has exited."""

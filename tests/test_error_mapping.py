@@ -95,7 +95,9 @@ async def test_aws_error_maps_to_its_grpc_status(
 
 
 async def test_dropped_connection_is_unavailable(stub: Stub, emulator: Emulator) -> None:
-    emulator.add_fault(FaultRule(drop_connection=True, times=1))
+    # aiohttp silently resends an idempotent request once when a pooled connection drops,
+    # so two drops are needed for the failure to reach botocore.
+    emulator.add_fault(FaultRule(drop_connection=True, times=2))
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         await stub.GetCloudFrontOriginAccessIdentity(GET)
     assert failure.value.code() is S.UNAVAILABLE

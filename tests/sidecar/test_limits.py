@@ -31,7 +31,8 @@ async def test_calls_beyond_the_limit_fail_fast_and_admitted_ones_complete(
             rejected = [c.exception() for c in done]
             results = await asyncio.gather(*calls, return_exceptions=True)
             assert loop.time() - began < 2.0
-            ok = [r for r in results if isinstance(r, pb.ListCloudFrontOriginAccessIdentitiesResponse)]
+            response_type = pb.ListCloudFrontOriginAccessIdentitiesResponse
+            ok = [r for r in results if isinstance(r, response_type)]
             assert len(ok) == 4
             assert len(rejected) == 8, "the excess is refused within 0.3 s, not queued"
             for error in rejected:

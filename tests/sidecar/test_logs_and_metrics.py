@@ -64,7 +64,8 @@ async def test_metrics_count_calls_codes_and_upstream_errors(
     facade_factory: FacadeFactory,
 ) -> None:
     async with facade_factory(metrics_listen="127.0.0.1:0") as facade:
-        assert facade.emulator is not None and facade.metrics_port
+        assert facade.emulator is not None
+        assert facade.metrics_port
         async with grpc.aio.insecure_channel(facade.address) as channel:
             stub = pb_grpc.OriginAccessIdentityServiceStub(channel)
             await create(stub, "ref-metrics")
@@ -87,4 +88,5 @@ async def test_metrics_count_calls_codes_and_upstream_errors(
 
 async def test_metrics_are_off_by_default(facade_factory: FacadeFactory) -> None:
     async with facade_factory() as facade:
-        assert facade.metrics is None and facade.metrics_port is None
+        assert facade.metrics is None
+        assert facade.metrics_port is None

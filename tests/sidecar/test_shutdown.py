@@ -53,7 +53,7 @@ async def test_second_signal_stops_at_once() -> None:
             facade.signal(signal.SIGTERM)
             await asyncio.sleep(0.2)
             facade.signal(signal.SIGINT)
-            code = await facade.wait(timeout=10)
+            code = await facade.wait(within=10)
             elapsed = loop.time() - began
             outcome = await asyncio.gather(slow, return_exceptions=True)
     assert code == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -45,7 +44,7 @@ def ca() -> trustme.CA:
 
 
 @pytest.fixture(scope="module")
-def pki(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+def pki(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("pki")
     server = ca.issue_cert("localhost", "127.0.0.1")
     client = ca.issue_cert("app.example.internal")
@@ -58,7 +57,7 @@ def pki(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[di
     server.private_key_pem.write_to_path(str(paths["key"]))
     client.cert_chain_pems[0].write_to_path(str(paths["client_cert"]))
     client.private_key_pem.write_to_path(str(paths["client_key"]))
-    yield paths
+    return paths
 
 
 def _tls_channel(address: str, pki: dict[str, Path], with_client_cert: bool) -> grpc.aio.Channel:
