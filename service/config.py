@@ -36,7 +36,7 @@ class Settings:
     tls_client_ca: Path | None = None
     auth_token_file: Path | None = None
     auth_token: str | None = dataclasses.field(default=None, repr=False)
-    max_concurrency: int = 64
+    max_concurrency: int = 1024  # Envoy's default circuit-breaker bound
     max_request_bytes: int = 64 * 1024
     shutdown_grace: float = 20.0
     keepalive_time: float = 60.0
