@@ -82,8 +82,9 @@ class CloudFrontClient:
             )
             yield cls(client, resolved)
 
-    def operation_names(self) -> list[str]:
-        return list(self.service_model.operation_names)
+    @property
+    def max_pool_connections(self) -> int:
+        return int(self._client.meta.config.max_pool_connections)
 
     async def call(
         self, operation: str, params: Mapping[str, Any], deadline: float | None

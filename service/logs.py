@@ -6,12 +6,15 @@ a botocore debug dump or a third-party logger.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import queue
 import re
 import sys
 import time
 from collections.abc import Iterable
+from logging.handlers import QueueHandler, QueueListener
 from typing import Any, ClassVar
 
 ACCESS_LOGGER = "cloudfront_facade.access"
@@ -67,6 +70,8 @@ class JsonFormatter(logging.Formatter):
             entry.update(fields)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
         return redactor(json.dumps(entry, default=str, ensure_ascii=False))
 
 
@@ -79,18 +84,49 @@ class TextFormatter(logging.Formatter):
         return redactor(text)
 
 
+class _Enqueue(QueueHandler):
+    """Hands records to the writer thread, so a slow stdout reader never blocks the event loop.
+
+    Only what could change later is frozen here; formatting happens on the writer thread.
+    """
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record.msg, record.args = record.getMessage(), None
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        return record
+
+
+_listener: QueueListener | None = None
+
+
 def configure(level: str, fmt: str = "json") -> None:
     """Route every logger to stdout in the chosen format; replaces earlier handlers."""
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
+    global _listener
+    writer = logging.StreamHandler(sys.stdout)
+    writer.setFormatter(
         JsonFormatter() if fmt == "json" else TextFormatter("%(asctime)s %(levelname)s %(message)s")
     )
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    stop()
+    _listener = QueueListener(records, writer)
+    _listener.start()
+    atexit.register(stop)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
-    root.addHandler(handler)
+    root.addHandler(_Enqueue(records))
     root.setLevel(level)
     # botocore at DEBUG dumps every signed request; the redactor would scrub it, but the volume
     # drowns the access log. Opt in with the botocore logger explicitly if ever needed.
     for noisy in ("botocore", "aiobotocore", "aioboto3", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+
+
+def stop() -> None:
+    """Write out every queued line; called at exit."""
+    global _listener
+    if _listener is not None:
+        _listener.stop()
+        _listener = None

@@ -51,4 +51,4 @@ async def test_connection_pool_is_sized_to_the_concurrency_limit(
     facade_factory: FacadeFactory,
 ) -> None:
     async with facade_factory(max_concurrency=300) as facade:
-        assert facade.aws._client.meta.config.max_pool_connections == 300
+        assert facade.aws.max_pool_connections == 300

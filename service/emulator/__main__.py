@@ -1,0 +1,61 @@
+"""Run the emulator standalone: ``python -m service.emulator --port 4566``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+from service.emulator.app import Emulator
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cloudfront-emulator",
+        description="Serve a local CloudFront origin access identity API (2020-05-31).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    parser.add_argument("--port", type=int, default=4566, help="port to bind; 0 picks a free one")
+    parser.add_argument("--account-limit", type=int, default=100, help="max identities")
+    parser.add_argument("--access-key-id", help="verify SigV4 signatures for this key")
+    parser.add_argument("--secret-access-key", help="secret for --access-key-id")
+    parser.add_argument("--session-token", help="require this X-Amz-Security-Token")
+    parser.add_argument("--seed", help="seed ids and fault dice for reproducible runs")
+    return parser
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    credentials = None
+    if args.access_key_id is not None:
+        credentials = {args.access_key_id: args.secret_access_key}
+    emulator = Emulator(
+        host=args.host,
+        port=args.port,
+        account_limit=args.account_limit,
+        credentials=credentials,
+        session_token=args.session_token,
+        seed=args.seed,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with emulator:
+        print(emulator.base_url, flush=True)
+        await stop.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if (args.access_key_id is None) != (args.secret_access_key is None):
+        _parser().error("--access-key-id and --secret-access-key go together")
+    if args.account_limit < 0:
+        _parser().error("--account-limit must be non-negative")
+    asyncio.run(_serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
