@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -26,11 +27,13 @@ from grpc_reflection.v1alpha import reflection
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
 from service.aws import CloudFrontClient, StaticCredentials
 from service.config import Settings
-from service.emulator import Emulator, FaultRule
 from service.interceptors import CallGuard
 from service.logs import LOGGER, redactor
 from service.metrics import Metrics
 from service.servicer import SERVICE_NAME, OriginAccessIdentityServicer
+
+if TYPE_CHECKING:
+    from service.emulator import Emulator
 
 log = logging.getLogger(LOGGER)
 
@@ -78,6 +81,9 @@ async def running(settings: Settings) -> AsyncIterator[Facade]:
         emulator: Emulator | None = None
         endpoint, credentials = None, None
         if settings.emulator:
+            # Imported only when used: a production sidecar does not carry the emulator.
+            from service.emulator import Emulator, FaultRule
+
             emulator = await stack.enter_async_context(
                 Emulator(credentials={EMULATOR_CREDENTIALS.access_key_id:
                                       EMULATOR_CREDENTIALS.secret_access_key})
