@@ -19,6 +19,8 @@ from botocore.parsers import ResponseParserError
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
+from service.logs import redactor
+
 AWS_DOMAIN = "cloudfront.amazonaws.com"
 FACADE_DOMAIN = "cloudfront-facade"
 
@@ -168,7 +170,8 @@ def from_client_error(error: boto.ClientError) -> MappedError:
     rule = AWS_ERRORS.get(aws_code) or BY_HTTP_STATUS.get(http_status)
     if rule is None:
         rule = _UNAVAILABLE if http_status >= 500 else _FACADE_BUG
-    message = str(info.get("Message") or aws_code)
+    # AWS messages can quote the signed request; never hand the facade's key id or token on.
+    message = redactor(str(info.get("Message") or aws_code))
     metadata = {
         "awsErrorCode": aws_code, "awsRequestId": request_id, "httpStatus": str(http_status)
     }

@@ -7,6 +7,7 @@ chain would re-wrap the handler once per concern on the hot path.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
@@ -14,7 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import grpc
@@ -40,7 +41,7 @@ class CallState:
     aws_code: str | None = None
     aws_operation: str | None = None
     aws_retries: int = 0
-    upstream_called: bool = field(default=False)
+    ended_early: str | None = None  # CANCELLED / DEADLINE_EXCEEDED, when gRPC ended the call
 
     def trailers(self) -> tuple[tuple[str, str], ...]:
         if self.aws_request_id:
@@ -63,9 +64,10 @@ Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 
 
 class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
-    def __init__(self, *, max_concurrency: int, token: str | None,
+    def __init__(self, *, max_concurrency: int, max_request_bytes: int, token: str | None,
                  metrics: Metrics | None) -> None:
         self._limit = max_concurrency
+        self._max_request_bytes = max_request_bytes
         self._token = f"Bearer {token}".encode() if token else None
         self._metrics = metrics
         self._in_flight = 0
@@ -122,6 +124,11 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 self._in_flight += 1
                 if self._metrics is not None:
                     self._metrics.in_flight.inc()
+                if len(raw) > self._max_request_bytes:
+                    await abort(context, errors.facade_error(
+                        grpc.StatusCode.RESOURCE_EXHAUSTED, "REQUEST_TOO_LARGE",
+                        f"the request is {len(raw)} bytes; the limit is "
+                        f"{self._max_request_bytes}"))
                 try:
                     request = decode(raw) if decode is not None else raw
                 except DecodeError:
@@ -131,7 +138,18 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 return await behavior(request, context)
             except grpc.aio.AbortError:
                 raise
+            except asyncio.CancelledError:
+                # gRPC cancels the handler when the caller cancels or its deadline passes.
+                remaining = context.time_remaining()
+                expired = remaining is not None and remaining <= 0
+                state.ended_early = "DEADLINE_EXCEEDED" if expired else "CANCELLED"
+                raise
             except Exception:
+                if context.done():
+                    # The call already ended (deadline or cancellation won a race with our
+                    # answer): nothing can be sent, and nothing went wrong here.
+                    state.ended_early = state.ended_early or "CANCELLED"
+                    return None
                 # The one place an unexpected failure is caught: logged with its traceback,
                 # reported to the caller as INTERNAL without it.
                 log.exception("unexpected failure in %s", short,
@@ -146,7 +164,7 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
 
     def _report(self, method: str, context: grpc.aio.ServicerContext[Any, Any],
                 state: CallState, seconds: float, admitted: bool) -> None:
-        code = _code_name(context)
+        code = state.ended_early or _code_name(context)
         if self._metrics is not None:
             if admitted:
                 self._metrics.in_flight.dec()

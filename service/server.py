@@ -63,7 +63,9 @@ class Facade:
 
 def server_options(settings: Settings) -> list[tuple[str, int]]:
     return [
-        ("grpc.max_receive_message_length", settings.max_request_bytes),
+        # gRPC core cuts off grossly oversized messages (no details possible there); up to
+        # twice the limit they reach the guard, which refuses them with an ErrorInfo.
+        ("grpc.max_receive_message_length", 2 * settings.max_request_bytes),
         ("grpc.keepalive_time_ms", int(settings.keepalive_time * 1000)),
         ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout * 1000)),
         # Long-lived sidecar channels ping while idle; allow it instead of sending GOAWAY.
@@ -104,7 +106,9 @@ async def running(settings: Settings) -> AsyncIterator[Facade]:
             metrics_port = metrics.serve(settings.metrics_listen)
             stack.callback(metrics.close)
 
-        guard = CallGuard(max_concurrency=settings.max_concurrency, token=token, metrics=metrics)
+        guard = CallGuard(max_concurrency=settings.max_concurrency,
+                          max_request_bytes=settings.max_request_bytes, token=token,
+                          metrics=metrics)
         server = grpc.aio.server(interceptors=[guard], options=server_options(settings))
         pb_grpc.add_OriginAccessIdentityServiceServicer_to_server(  # type: ignore[no-untyped-call]
             OriginAccessIdentityServicer(aws), server

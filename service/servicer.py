@@ -52,6 +52,17 @@ class _EmptyPlan(Plan):
         self._members = ()
 
 
+# The AWS call must end a little before the caller's deadline, so that the caller gets the
+# facade's DEADLINE_EXCEEDED with its ErrorInfo rather than losing the race to gRPC's own.
+DEADLINE_MARGIN = 0.05
+
+
+def _aws_budget(remaining: float | None) -> float | None:
+    if remaining is None:
+        return None
+    return max(remaining - DEADLINE_MARGIN, 0.0)
+
+
 Handler = Callable[[Any, Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Message]]
 
 
@@ -79,7 +90,8 @@ class OriginAccessIdentityServicer(pb_grpc.OriginAccessIdentityServiceServicer):
         state.aws_operation = route.operation
         try:
             result = await self._aws.call(
-                route.operation, route.request.to_boto(request), context.time_remaining()
+                route.operation, route.request.to_boto(request),
+                _aws_budget(context.time_remaining()),
             )
         except asyncio.CancelledError:
             raise

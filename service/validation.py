@@ -18,6 +18,8 @@ _ID = re.compile(r"[A-Z0-9]{1,64}")
 _ETAG = re.compile(r"[\x21-\x7e]{1,256}")
 # Characters XML 1.0 cannot carry; the comment and caller reference travel in an XML body.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# A marker is the id of the last item of a page; any printable ASCII is let through to AWS.
+_MARKER = re.compile(r"[\x21-\x7e]{1,1024}")
 MAX_COMMENT = 128
 MAX_CALLER_REFERENCE = 1024
 
@@ -64,7 +66,9 @@ def _max_items(value: int) -> str | None:
 
 
 def _marker(value: str) -> str | None:
-    return None if len(value) <= 1024 else "must be at most 1024 characters"
+    if value and not _MARKER.fullmatch(value):
+        return "must be the next_marker of a previous page (printable ASCII, at most 1024)"
+    return None
 
 
 _CONFIG = "cloud_front_origin_access_identity_config"

@@ -99,4 +99,5 @@ async def test_oversized_request_is_refused(stub: Stub, emulator: Emulator) -> N
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         await stub.GetCloudFrontOriginAccessIdentity(huge)
     assert failure.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert error_info(failure.value).reason == "REQUEST_TOO_LARGE"
     assert emulator.request_log == []
