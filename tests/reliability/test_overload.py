@@ -37,7 +37,7 @@ pytestmark = [pytest.mark.reliability, pytest.mark.asyncio(loop_scope="module")]
 LIMIT = 20
 BURST = 10 * LIMIT
 UPSTREAM_LATENCY = 0.3
-ROUNDS = size(6, 40)
+ROUNDS = size(12, 40)  # enough rounds that both halves see a cyclic-GC peak
 RSS_TREND_BOUND_KIB = 4 * 1024  # later rounds vs earlier ones: a leak grows, noise does not
 RSS_CEILING_KIB = 16 * 1024
 
