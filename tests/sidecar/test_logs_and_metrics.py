@@ -90,3 +90,21 @@ async def test_metrics_are_off_by_default(facade_factory: FacadeFactory) -> None
     async with facade_factory() as facade:
         assert facade.metrics is None
         assert facade.metrics_port is None
+
+
+async def test_metrics_count_the_sdk_retries(facade_factory: FacadeFactory) -> None:
+    async with facade_factory(metrics_listen="127.0.0.1:0", aws_max_attempts=3,
+                              aws_retry_mode="standard") as facade:
+        assert facade.emulator is not None
+        facade.emulator.add_fault(FaultRule(error_code="ServiceUnavailable", http_status=503,
+                                            times=2))
+        async with grpc.aio.insecure_channel(facade.address) as channel:
+            await pb_grpc.OriginAccessIdentityServiceStub(channel) \
+                .ListCloudFrontOriginAccessIdentities(
+                    pb.ListCloudFrontOriginAccessIdentitiesRequest())
+        async with ClientSession() as http, \
+                http.get(f"http://127.0.0.1:{facade.metrics_port}/metrics") as response:
+            text = await response.text()
+    assert len(facade.emulator.request_log) == 3
+    assert ('cloudfront_facade_upstream_retries_total'
+            '{operation="ListCloudFrontOriginAccessIdentities"} 2.0') in text
