@@ -185,15 +185,8 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
 
 
 def _code_name(context: grpc.aio.ServicerContext[Any, Any]) -> str:
-    code = context.code()
-    if code is None:
-        return "OK"
-    if isinstance(code, grpc.StatusCode):
-        return code.name
-    return grpc.StatusCode(code).name if not isinstance(code, int) else _BY_VALUE.get(code, "?")
-
-
-_BY_VALUE = {status.value[0]: status.name for status in grpc.StatusCode}
+    code: grpc.StatusCode | None = context.code()  # None: the handler returned normally
+    return "OK" if code is None else code.name
 
 
 def _request_id(given: str | bytes | None) -> str:
