@@ -64,7 +64,7 @@ async def serve(listen: str, variant: str, endpoint: str | None) -> None:
             return answer
 
     interceptors = [] if variant.startswith("bare") else [
-        CallGuard(max_concurrency=64, token=None, metrics=None)]
+        CallGuard(max_concurrency=64, max_request_bytes=64 * 1024, token=None, metrics=None)]
     server = aio.server(interceptors=interceptors)
     add_servicer: Any = rpc.add_OriginAccessIdentityServiceServicer_to_server
     add_servicer(Canned(), server)
