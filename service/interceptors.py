@@ -71,11 +71,17 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         self._token = f"Bearer {token}".encode() if token else None
         self._metrics = metrics
         self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
 
     @property
     def in_flight(self) -> int:
         return self._in_flight
+
+    async def wait_idle(self) -> None:
+        """Return once no guarded call is in flight."""
+        await self._idle.wait()
 
     async def intercept_service(
         self,
@@ -122,6 +128,7 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                     await abort(context, errors.overloaded(self._limit))
                 admitted = True
                 self._in_flight += 1
+                self._idle.clear()
                 if self._metrics is not None:
                     self._metrics.in_flight.inc()
                 if len(raw) > self._max_request_bytes:
@@ -158,6 +165,8 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             finally:
                 if admitted:
                     self._in_flight -= 1
+                    if not self._in_flight:
+                        self._idle.set()
                 self._report(short, context, state, time.perf_counter() - started, admitted)
 
         return guarded

@@ -57,8 +57,15 @@ class Facade:
 
     async def drain(self, grace: float | None = None) -> None:
         """Stop taking calls and let in-flight ones finish within `grace` seconds."""
+        grace = self.settings.shutdown_grace if grace is None else grace
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(self.settings.shutdown_grace if grace is None else grace)
+        stopping = asyncio.ensure_future(self.server.stop(grace))
+        # Health Watch streams never end by themselves; without this, one open Watch would
+        # hold every drain for the whole grace. Once the API calls are done, cut the rest.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.guard.wait_idle(), grace)
+        await self.server.stop(0)
+        await stopping
 
 
 def server_options(settings: Settings) -> list[tuple[str, int]]:

@@ -79,3 +79,17 @@ async def test_health_cli_exits_2_when_nothing_listens() -> None:
         run_cli, ["health", "--target", "127.0.0.1:9", "--timeout", "0.5"])
     assert code == 2
     assert "unhealthy" in err
+
+
+async def test_an_open_health_watch_does_not_hold_the_drain(
+    facade_factory: FacadeFactory,
+) -> None:
+    async with facade_factory() as facade:
+        async with grpc.aio.insecure_channel(facade.address) as channel:
+            watch = health_pb2_grpc.HealthStub(channel).Watch(
+                health_pb2.HealthCheckRequest(service=""))
+            assert (await watch.read()).status == SERVING
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            await facade.drain(grace=10.0)
+            assert loop.time() - began < 2.0
