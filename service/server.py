@@ -95,7 +95,9 @@ async def running(settings: Settings) -> AsyncIterator[Facade]:
 
             emulator = await stack.enter_async_context(
                 Emulator(credentials={EMULATOR_CREDENTIALS.access_key_id:
-                                      EMULATOR_CREDENTIALS.secret_access_key})
+                                      EMULATOR_CREDENTIALS.secret_access_key},
+                         # It shares the facade's memory: keep its request log small.
+                         request_log_limit=10_000)
             )
             if settings.emulator_latency:
                 emulator.add_fault(FaultRule(latency=settings.emulator_latency))
