@@ -44,13 +44,14 @@ class ContractMismatch(RuntimeError):
 class Plan:
     """How one proto message maps onto one botocore structure shape, in both directions."""
 
-    def __init__(self, message_class: type[Message], shape: StructureShape) -> None:
+    def __init__(self, message_class: type[Message], shape: StructureShape | None) -> None:
+        """`shape` is None for an operation with no output (Delete): the empty message."""
         self.message_class = message_class
         descriptor = message_class.DESCRIPTOR
         fields = descriptor.fields_by_name
         members: list[_Member] = []
-        required = set(shape.required_members)
-        for member, member_shape in shape.members.items():
+        required = set(shape.required_members) if shape is not None else set()
+        for member, member_shape in (shape.members.items() if shape is not None else ()):
             name = proto_name(member)
             field = fields.get(name)
             if field is None:

@@ -38,18 +38,9 @@ def build_routes(aws: CloudFrontClient) -> dict[str, Route]:
         routes[method.name] = Route(
             operation=method.name,
             request=Plan(request_class, model.input_shape),
-            response=Plan(response_class, model.output_shape) if model.output_shape
-            else _EmptyPlan(response_class),
+            response=Plan(response_class, model.output_shape),
         )
     return routes
-
-
-class _EmptyPlan(Plan):
-    """For operations with no output (Delete): the empty response message."""
-
-    def __init__(self, message_class: type[Message]) -> None:
-        self.message_class = message_class
-        self._members = ()
 
 
 # The AWS call must end a little before the caller's deadline, so that the caller gets the
