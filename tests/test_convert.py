@@ -1,0 +1,64 @@
+"""The proto <-> botocore conversion is derived from both schemas, and refuses a mismatch."""
+
+from __future__ import annotations
+
+import botocore.session
+import pytest
+
+from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
+from service.convert import ContractMismatch, Plan
+
+MODEL = botocore.session.get_session().get_service_model("cloudfront")
+
+
+def _shape(operation: str, direction: str = "input") -> object:
+    model = MODEL.operation_model(operation)
+    return model.input_shape if direction == "input" else model.output_shape
+
+
+def test_request_defaults_are_left_out_but_required_members_are_sent() -> None:
+    plan = Plan(pb.ListCloudFrontOriginAccessIdentitiesRequest,
+                _shape("ListCloudFrontOriginAccessIdentities"))
+    assert plan.to_boto(pb.ListCloudFrontOriginAccessIdentitiesRequest()) == {}
+    assert plan.to_boto(pb.ListCloudFrontOriginAccessIdentitiesRequest(max_items=5)) == {
+        "MaxItems": "5"}  # a string in the AWS model, an int32 in the proto
+
+    create = Plan(pb.CreateCloudFrontOriginAccessIdentityRequest,
+                  _shape("CreateCloudFrontOriginAccessIdentity"))
+    config = pb.CloudFrontOriginAccessIdentityConfig(caller_reference="r", comment="")
+    assert create.to_boto(pb.CreateCloudFrontOriginAccessIdentityRequest(
+        cloud_front_origin_access_identity_config=config)) == {
+        "CloudFrontOriginAccessIdentityConfig": {"CallerReference": "r", "Comment": ""}}
+
+
+def test_response_is_built_from_the_botocore_result_ignoring_metadata() -> None:
+    plan = Plan(pb.ListCloudFrontOriginAccessIdentitiesResponse,
+                _shape("ListCloudFrontOriginAccessIdentities", "output"))
+    result = {
+        "ResponseMetadata": {"RequestId": "r-1"},
+        "CloudFrontOriginAccessIdentityList": {
+            "Marker": "", "MaxItems": 2, "IsTruncated": True, "Quantity": 1, "NextMarker": "E1",
+            "Items": [{"Id": "E1", "S3CanonicalUserId": "ab", "Comment": "c"}],
+        },
+    }
+    page = plan.from_boto(result).cloud_front_origin_access_identity_list
+    assert (page.max_items, page.is_truncated, page.next_marker) == (2, True, "E1")
+    assert [(i.id, i.comment) for i in page.items] == [("E1", "c")]
+
+
+def test_etag_member_maps_to_the_etag_field() -> None:
+    plan = Plan(pb.GetCloudFrontOriginAccessIdentityConfigResponse,
+                _shape("GetCloudFrontOriginAccessIdentityConfig", "output"))
+    assert plan.from_boto({"ETag": "E2"}).etag == "E2"
+
+
+def test_a_proto_missing_an_aws_member_is_refused_at_start() -> None:
+    with pytest.raises(ContractMismatch, match="if_match"):
+        Plan(pb.GetCloudFrontOriginAccessIdentityRequest,
+             _shape("DeleteCloudFrontOriginAccessIdentity"))
+
+
+def test_a_proto_field_unknown_to_aws_is_refused_at_start() -> None:
+    with pytest.raises(ContractMismatch, match="unknown to AWS"):
+        Plan(pb.DeleteCloudFrontOriginAccessIdentityRequest,
+             _shape("GetCloudFrontOriginAccessIdentity"))
