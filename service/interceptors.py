@@ -127,10 +127,7 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 if self._in_flight >= self._limit:
                     await abort(context, errors.overloaded(self._limit))
                 admitted = True
-                self._in_flight += 1
-                self._idle.clear()
-                if self._metrics is not None:
-                    self._metrics.in_flight.inc()
+                self._admit()
                 if len(raw) > self._max_request_bytes:
                     await abort(context, errors.facade_error(
                         grpc.StatusCode.RESOURCE_EXHAUSTED, "REQUEST_TOO_LARGE",
@@ -164,19 +161,28 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 await abort(context, errors.internal_error())
             finally:
                 if admitted:
-                    self._in_flight -= 1
-                    if not self._in_flight:
-                        self._idle.set()
-                self._report(short, context, state, time.perf_counter() - started, admitted)
+                    self._release()
+                self._report(short, context, state, time.perf_counter() - started)
 
         return guarded
 
+    def _admit(self) -> None:
+        self._in_flight += 1
+        self._idle.clear()
+        if self._metrics is not None:
+            self._metrics.in_flight.inc()
+
+    def _release(self) -> None:
+        self._in_flight -= 1
+        if not self._in_flight:
+            self._idle.set()
+        if self._metrics is not None:
+            self._metrics.in_flight.dec()
+
     def _report(self, method: str, context: grpc.aio.ServicerContext[Any, Any],
-                state: CallState, seconds: float, admitted: bool) -> None:
+                state: CallState, seconds: float) -> None:
         code = state.ended_early or _code_name(context)
         if self._metrics is not None:
-            if admitted:
-                self._metrics.in_flight.dec()
             self._metrics.observe_call(method, code, seconds)
             if state.aws_operation is not None:
                 self._metrics.observe_upstream(state.aws_operation, state.aws_retries,

@@ -102,4 +102,3 @@ def configure(level: str, fmt: str = "json") -> None:
     # drowns the access log. Opt in with the botocore logger explicitly if ever needed.
     for noisy in ("botocore", "aiobotocore", "aioboto3", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
-
