@@ -3,6 +3,7 @@ shell command is run by a test or marked illustrative (the rule is in docs/devel
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import queue
@@ -106,6 +107,7 @@ class Block:
         return f"{self.page.relative_to(REPO)}:{self.line}"
 
 
+@functools.cache
 def split_page(page: Path) -> tuple[list[Block], list[str]]:
     """The page's fenced blocks, and its prose lines (code blocks blanked out)."""
     lines = page.read_text().splitlines()
