@@ -47,12 +47,17 @@ _OAI = "http://127.0.0.1:50051/cloudfront.v1.OriginAccessIdentityService"
 _AWS = "aws --endpoint-url http://127.0.0.1:4566 cloudfront"
 _DECODE = (
     ".venv/bin/python -c 'import base64, sys; from google.rpc import error_details_pb2 as d;"
-    " v = sys.argv[1]; print(d.ErrorInfo.FromString(base64.b64decode(v + \"=\" *"
+    ' v = sys.argv[1]; print(d.ErrorInfo.FromString(base64.b64decode(v + "=" *'
     " (-len(v) % 4))))' 'CipOT19TVUNIX0NMT1VEX0ZST05UX09SSUdJTl9BQ0NFU1NfSURFTlRJVFkSGGNsb3Vk"
     "ZnJvbnQuYW1hem9uYXdzLmNvbRo0Cgxhd3NFcnJvckNvZGUSJE5vU3VjaENsb3VkRnJvbnRPcmlnaW5BY2Nlc3NJ"
     "ZGVudGl0eRoRCgpodHRwU3RhdHVzEgM0MDQ'"
 )
-_NODE = "tests/ecosystem/test_node_client.py::"
+_NODE = "tests/ecosystem/test_node_client.py::test_node_client_runs_the_whole_lifecycle"
+_NODE_UNIX = (
+    "tests/ecosystem/test_node_client.py::test_node_client_works_over_a_unix_socket_with_a_token"
+)
+_AWS_ENV = "export AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test"
+_BENCH = "tests/test_bench_smoke.py::test_quick_bench_writes_the_expected_json"
 
 #: Every shell command the docs show that is not marked illustrative, exactly as written
 #: (continuation lines joined with one space) -> where it runs: a test, or ".ci/run".
@@ -63,27 +68,23 @@ RUN_BY_TESTS: dict[str, str] = {
     TEST_COMMAND: ".ci/run",
     "npm ci --no-audit --no-fund": _FIRST_CALL,
     f"{_BUF_CURL} --list-methods http://127.0.0.1:50051": _FIRST_CALL,
-    f"{_BUF_CURL} -d '{{\"cloud_front_origin_access_identity_config\": {{\"caller_reference\":"
-    f" \"demo-1\", \"comment\": \"my first OAI\"}}}}'"
+    f'{_BUF_CURL} -d \'{{"cloud_front_origin_access_identity_config": {{"caller_reference":'
+    f' "demo-1", "comment": "my first OAI"}}}}\''
     f" {_OAI}/CreateCloudFrontOriginAccessIdentity": _FIRST_CALL,
     f"{_BUF_CURL} -d '{{}}' {_OAI}/ListCloudFrontOriginAccessIdentities": _FIRST_CALL,
     _DECODE: _HERE + "test_the_error_info_one_liner_decodes_its_example",
     f"{FACADE} --help": _HERE + "test_help_names_every_flag_and_variable",
     f"{FACADE} health --help": _HERE + "test_health_help_and_operations_page_name_the_same_flags",
-    "cd examples/node && npm ci": _NODE + "test_node_client_runs_the_whole_lifecycle",
-    "FACADE_ADDR=127.0.0.1:50051 node lifecycle.mjs":
-        _NODE + "test_node_client_runs_the_whole_lifecycle",
-    "FACADE_ADDR=unix:/run/cloudfront-facade/facade.sock node lifecycle.mjs":
-        _NODE + "test_node_client_works_over_a_unix_socket_with_a_token",
+    "cd examples/node && npm ci": _NODE,
+    "FACADE_ADDR=127.0.0.1:50051 node lifecycle.mjs": _NODE,
+    "FACADE_ADDR=unix:/run/cloudfront-facade/facade.sock node lifecycle.mjs": _NODE_UNIX,
     ".venv/bin/python -m service.emulator --port 4566": _EMULATOR,
-    "export AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test":
-        _EMULATOR,
+    _AWS_ENV: _EMULATOR,
     f"{_AWS} create-cloud-front-origin-access-identity"
     " --cloud-front-origin-access-identity-config CallerReference=demo-1,Comment=demo": _EMULATOR,
     f"{_AWS} list-cloud-front-origin-access-identities": _EMULATOR,
     # Runs with test-sized counts (--calls 100 --rounds 1 …).
-    ".venv/bin/python -m bench --quick": "tests/test_bench_smoke.py::"
-                                         "test_quick_bench_writes_the_expected_json",
+    ".venv/bin/python -m bench --quick": _BENCH,
 }
 
 # -- reading markdown -------------------------------------------------------------------------
@@ -185,7 +186,7 @@ def table(page: Path, header: str) -> list[list[str]]:
     lines = split_page(page)[1]
     start = next(i for i, line in enumerate(lines) if line.startswith(header))
     rows = []
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
         rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
@@ -250,8 +251,13 @@ def test_the_error_table_gives_each_aws_code_its_grpc_code(aws_code: str) -> Non
 
 def test_the_error_tables_name_only_real_grpc_codes() -> None:
     tables = [table(ERROR_PAGE, "| AWS error |"), table(ERROR_PAGE, "| failure | gRPC code |")]
-    named = {name for rows in tables for row in rows for name in ticked(row[1])
-             if re.fullmatch(r"[A-Z][A-Z_]+", name)}
+    named = {
+        name
+        for rows in tables
+        for row in rows
+        for name in ticked(row[1])
+        if re.fullmatch(r"[A-Z][A-Z_]+", name)
+    }
     assert named, "no gRPC code found in the error tables"
     assert named - GRPC_CODES == set()
 
@@ -260,7 +266,7 @@ def test_the_error_tables_name_only_real_grpc_codes() -> None:
 
 
 def links() -> list[tuple[Path, str]]:
-    found = []
+    found: list[tuple[Path, str]] = []
     for page in PAGES:
         for line in split_page(page)[1]:
             text = _INLINE_CODE.sub("code", line)
@@ -268,12 +274,16 @@ def links() -> list[tuple[Path, str]]:
     return found
 
 
-RELATIVE_LINKS = [(page, target) for page, target in links()
-                  if not re.match(r"[a-z][a-z0-9+.-]*:", target)]
+RELATIVE_LINKS = [
+    (page, target) for page, target in links() if not re.match(r"[a-z][a-z0-9+.-]*:", target)
+]
 
 
-@pytest.mark.parametrize(("page", "target"), RELATIVE_LINKS,
-                         ids=[f"{p.relative_to(REPO)}->{t}" for p, t in RELATIVE_LINKS])
+@pytest.mark.parametrize(
+    ("page", "target"),
+    RELATIVE_LINKS,
+    ids=[f"{p.relative_to(REPO)}->{t}" for p, t in RELATIVE_LINKS],
+)
 def test_every_relative_link_resolves(page: Path, target: str) -> None:
     path_part, _, anchor = target.partition("#")
     resolved = (page.parent / path_part).resolve() if path_part else page
@@ -289,8 +299,11 @@ def test_the_pages_have_relative_links_to_check() -> None:
 
 
 def test_the_readme_links_every_docs_page() -> None:
-    linked = {(README.parent / target.partition("#")[0]).resolve()
-              for page, target in RELATIVE_LINKS if page == README}
+    linked = {
+        (README.parent / target.partition("#")[0]).resolve()
+        for page, target in RELATIVE_LINKS
+        if page == README
+    }
     assert set(DOCS.glob("*.md")) - linked == set()
 
 
@@ -299,8 +312,9 @@ def test_the_readme_links_every_docs_page() -> None:
 DOCUMENTED = shell_commands()
 
 
-@pytest.mark.parametrize(("block", "command"), DOCUMENTED,
-                         ids=[f"{b.where()}:{c[:40]}" for b, c in DOCUMENTED])
+@pytest.mark.parametrize(
+    ("block", "command"), DOCUMENTED, ids=[f"{b.where()}:{c[:40]}" for b, c in DOCUMENTED]
+)
 def test_every_documented_command_is_run_by_a_test(block: Block, command: str) -> None:
     assert command in RUN_BY_TESTS, (
         f"{block.where()}: {command!r} is run by no test; add it to RUN_BY_TESTS or mark the "
@@ -369,8 +383,15 @@ def needs_venv() -> None:
 
 def run(command: str, **env: str) -> subprocess.CompletedProcess[str]:
     assert command in RUN_BY_TESTS, "run only documented commands"
-    return subprocess.run(["bash", "-c", command], cwd=REPO, env=clean_env(**env),
-                          capture_output=True, text=True, timeout=PROCESS_TIMEOUT, check=False)
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=REPO,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_TIMEOUT,
+        check=False,
+    )
 
 
 def test_help_names_every_flag_and_variable() -> None:
@@ -389,7 +410,7 @@ def test_health_help_and_operations_page_name_the_same_flags() -> None:
     assert completed.returncode == 0, completed.stderr
     in_help = set(re.findall(r"(--[a-z][a-z-]+)", completed.stdout)) - {"--help"}
     prose = "\n".join(split_page(DOCS / "operations.md")[1])
-    health = prose[prose.index("## Health"):prose.index("\n## ", prose.index("## Health") + 1)]
+    health = prose[prose.index("## Health") : prose.index("\n## ", prose.index("## Health") + 1)]
     assert in_help == set(re.findall(r"`(--[a-z][a-z-]+)`", health))
 
 
@@ -407,8 +428,13 @@ class Started:
 
     def __init__(self, command: str, **env: str) -> None:
         self.process = subprocess.Popen(
-            ["bash", "-c", f"exec {command}"], cwd=REPO, env=clean_env(**env),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            ["bash", "-c", f"exec {command}"],
+            cwd=REPO,
+            env=clean_env(**env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.output: list[str] = []
@@ -454,7 +480,8 @@ def json_documents(text: str) -> list[Any]:
     """Every JSON object printed in `text`, in order (tools print them pretty, one after the
     other, between lines of plain text)."""
     decoder = json.JSONDecoder()
-    found, index = [], text.find("{")
+    found: list[Any] = []
+    index = text.find("{")
     while index != -1:
         try:
             document, end = decoder.raw_decode(text, index)
@@ -487,16 +514,25 @@ def test_the_readme_facade_answers_the_first_call() -> None:
     # The flag wins over the variable, and the README's command sets no --listen.
     with started(START_COMMAND, CLOUDFRONT_FACADE_LISTEN="127.0.0.1:0") as facade:
         address = json.loads(facade.line_where(serving))["address"]
-        script = block_script(f"{_BUF_CURL} --list-methods http://127.0.0.1:50051",
-                              **{"127.0.0.1:50051": address})
+        script = block_script(
+            f"{_BUF_CURL} --list-methods http://127.0.0.1:50051", **{"127.0.0.1:50051": address}
+        )
         if (REPO / "node_modules" / ".bin" / "buf").exists():  # npm ci done already
             script = script.replace("npm ci --no-audit --no-fund\n", "")
-        completed = subprocess.run(["bash", "-c", script], cwd=REPO, env=clean_env(),
-                                   capture_output=True, text=True, timeout=300, check=False)
+        completed = subprocess.run(
+            ["bash", "-c", script],
+            cwd=REPO,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         assert completed.returncode == 0, completed.stdout + completed.stderr
-        methods = completed.stdout[:completed.stdout.index("{")]
+        methods = completed.stdout[: completed.stdout.index("{")]
         assert "cloudfront.v1.OriginAccessIdentityService/ListCloudFrontOriginAccessIdentities" in (
-            methods)
+            methods
+        )
         created, listed = json_documents(completed.stdout)
         identity = created["cloudFrontOriginAccessIdentity"]
         assert created["etag"]
@@ -513,14 +549,22 @@ def test_the_standalone_emulator_answers_the_aws_cli(tmp_path: Path) -> None:
     with started(".venv/bin/python -m service.emulator --port 0") as emulator:
         base_url = emulator.line_where(lambda line: line.startswith("http")).strip()
         assert base_url.startswith("http://127.0.0.1:"), base_url
-        script = block_script(f"{_AWS} list-cloud-front-origin-access-identities",
-                              **{"http://127.0.0.1:4566": base_url})
+        script = block_script(
+            f"{_AWS} list-cloud-front-origin-access-identities",
+            **{"http://127.0.0.1:4566": base_url},
+        )
         # A machine without AWS configuration: no config or credentials file to fall back on.
         completed = subprocess.run(
-            ["bash", "-c", script], cwd=REPO, capture_output=True, text=True, check=False,
+            ["bash", "-c", script],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
             timeout=PROCESS_TIMEOUT,
-            env=clean_env(AWS_CONFIG_FILE=str(tmp_path / "none"),
-                          AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none")),
+            env=clean_env(
+                AWS_CONFIG_FILE=str(tmp_path / "none"),
+                AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+            ),
         )
         assert completed.returncode == 0, completed.stderr
         created, listed = json_documents(completed.stdout)
