@@ -3,6 +3,7 @@ shell command is run by a test or marked illustrative (the rule is in docs/devel
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -260,6 +261,35 @@ def test_the_error_tables_name_only_real_grpc_codes() -> None:
     }
     assert named, "no gRPC code found in the error tables"
     assert named - GRPC_CODES == set()
+
+
+def local_rows() -> list[tuple[str, str]]:
+    """(reason, gRPC code) of each local failure, read from whatever shape LOCAL_ERRORS has:
+    any entry holding a rule (an object with a StatusCode `.code`) and an UPPER_SNAKE reason."""
+    found = []
+    for entry in getattr(errors, "LOCAL_ERRORS", ()):
+        if dataclasses.is_dataclass(entry):
+            parts = tuple(getattr(entry, field.name) for field in dataclasses.fields(entry))
+        else:
+            parts = entry if isinstance(entry, tuple) else ()
+        codes = [
+            p.code.name for p in parts if isinstance(getattr(p, "code", None), grpc.StatusCode)
+        ]
+        reasons = [p for p in parts if isinstance(p, str) and re.fullmatch(r"[A-Z][A-Z0-9_]+", p)]
+        if len(codes) == 1 and len(reasons) == 1:
+            found.append((reasons[0], codes[0]))
+    return found
+
+
+def test_the_local_error_table_gives_each_reason_its_grpc_code() -> None:
+    rows = local_rows()
+    if not rows:
+        pytest.skip("service.errors.LOCAL_ERRORS has a shape this test does not read")
+    documented = table(ERROR_PAGE, "| failure | gRPC code |")
+    for reason, code in rows:
+        holders = [row for row in documented if reason in ticked(row[2])]
+        assert holders, f"docs/api-and-errors.md names no local failure {reason}"
+        assert any(code in ticked(row[1]) for row in holders), (reason, code)
 
 
 # -- (c) links --------------------------------------------------------------------------------
