@@ -424,14 +424,30 @@ def run(command: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_help_names_every_flag_and_variable() -> None:
+@functools.cache
+def facade_help() -> str:
+    """What `cloudfront-facade --help`, as documented, prints."""
     needs_venv()
     completed = run(f"{FACADE} --help")
     assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def test_help_names_every_flag_and_variable() -> None:
     for option in OPTIONS:
         if not option.env_only:
-            assert option.flag in completed.stdout
-            assert option.env in completed.stdout
+            assert option.flag in facade_help()
+            assert option.env in facade_help()
+
+
+def test_the_settings_table_states_the_defaults_help_states() -> None:
+    text = " ".join(facade_help().split())
+    in_help = dict(re.findall(r"\[env (CLOUDFRONT_FACADE_\w+); default ([^\]]+)\]", text))
+    if not in_help:
+        pytest.skip("--help no longer shows defaults as [env NAME; default VALUE]")
+    rows = table(DOCS / "configuration.md", "| flag | environment variable |")
+    documented = {ticked(row[1])[0]: row[2].strip("`") for row in rows}
+    assert {env: documented.get(env) for env in in_help} == in_help
 
 
 def test_health_help_and_operations_page_name_the_same_flags() -> None:
