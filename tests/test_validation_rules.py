@@ -15,6 +15,8 @@ import pytest
 from botocore.model import ServiceModel
 from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from service import validation
 from service._gen.cloudfront.v1 import origin_access_control_service_pb2 as oac
@@ -227,3 +229,48 @@ def test_a_departure_from_the_model_that_is_none_or_names_nothing_fails_loudly(
     rules = dataclasses.replace(RULES, **{table: {**getattr(RULES, table), entry: "why"}})
     with pytest.raises(CoverageError, match=error):
         check_coverage(SERVICES, rules)
+
+
+# -- any request at all -------------------------------------------------------------------------
+
+_texts = st.one_of(st.text(max_size=80), st.sampled_from(["", "\r", "x" * 65, "E2QWRUHAPOMQZL"]))
+_enums = st.integers(min_value=-(2**31), max_value=2**31 - 1)
+_configs = st.builds(
+    oac.OriginAccessControlConfig,
+    name=_texts,
+    description=_texts,
+    signing_protocol=_enums,
+    signing_behavior=_enums,
+    origin_access_control_origin_type=_enums,
+)
+_ANY_OAC = st.one_of(
+    st.tuples(
+        st.just("CreateOriginAccessControl"),
+        st.builds(oac.CreateOriginAccessControlRequest, origin_access_control_config=_configs),
+    ),
+    st.tuples(
+        st.just("UpdateOriginAccessControl"),
+        st.builds(
+            oac.UpdateOriginAccessControlRequest,
+            id=_texts,
+            if_match=_texts,
+            origin_access_control_config=_configs,
+        ),
+    ),
+    st.tuples(
+        st.just("ListOriginAccessControls"),
+        st.builds(oac.ListOriginAccessControlsRequest, marker=_texts, max_items=_enums),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(_ANY_OAC)
+def test_any_oac_request_gets_at_most_one_described_violation_per_field(
+    case: tuple[str, Message],
+) -> None:
+    rpc, request = case
+    found = validation.violations(rpc, request)
+    paths = [path for path, _ in found]
+    assert len(paths) == len(set(paths))
+    assert all(description for _, description in found)
