@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import botocore.session
-from botocore.model import ServiceModel, Shape, StructureShape
+from botocore.model import OperationNotFoundError, ServiceModel, Shape, StructureShape
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 
@@ -216,7 +216,7 @@ def _enum_check(field: FieldDescriptor, shape: Shape) -> Check | None:
     unknown_to_aws = sorted(set(offered) - set(by_aws))
     if unknown_to_aws:
         raise CoverageError(f"{enum.full_name} offers values {shape.name} lacks: {unknown_to_aws}")
-    numbers = frozenset(offered[name].number for name in offered)
+    numbers = frozenset(value.number for value in offered.values())
     names = ", ".join(offered[name].name for name in by_aws if name in offered)
 
     def check_enum(value: int) -> str | None:
@@ -271,7 +271,10 @@ def compile_rules(rpc: str, request: Descriptor, model: ServiceModel,
     """
     if rpc not in rules.checks:
         raise CoverageError(f"validation has no rules for {rpc}")
-    input_shape = model.operation_model(rpc).input_shape
+    try:
+        input_shape = model.operation_model(rpc).input_shape
+    except OperationNotFoundError:
+        raise CoverageError(f"{rpc} is not an operation of botocore's CloudFront model") from None
     leaves = _derive(rpc, request, input_shape) if input_shape is not None else []
     by_path = {path: (field, required, shape) for field, path, required, shape in leaves}
     for kind, table in (("check", rules.checks[rpc]), ("departure", _departures(rpc, rules))):

@@ -274,3 +274,13 @@ def test_any_oac_request_gets_at_most_one_described_violation_per_field(
     paths = [path for path, _ in found]
     assert len(paths) == len(set(paths))
     assert all(description for _, description in found)
+
+
+def test_an_rpc_that_is_not_an_aws_operation_fails_loudly() -> None:
+    with pytest.raises(CoverageError, match="Frobnicate is not an operation"):
+        validation.compile_rules(
+            "Frobnicate",
+            oac.GetOriginAccessControlRequest.DESCRIPTOR,
+            validation.cloudfront_model(),
+            _with_checks("Frobnicate", {}),
+        )
