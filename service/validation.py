@@ -197,6 +197,8 @@ def _enum_check(field: FieldDescriptor, shape: Shape) -> Check | None:
     """Membership in ``shape.enum``: for a proto enum via its UPPER_SNAKE value names."""
     allowed_values: list[str] = list(getattr(shape, "enum", None) or ())
     if not allowed_values:
+        if field.enum_type is not None:
+            raise CoverageError(f"{field.full_name} is a proto enum, but {shape.name} has none")
         return None
     if field.enum_type is None:
         allowed = frozenset(allowed_values)
@@ -316,7 +318,7 @@ def check_coverage(services: Iterable[ServiceDescriptor], rules: Rules = RULES,
     :class:`CoverageError` naming the first problem if an RPC of a service has no rules, a rule
     names an RPC no service has, an RPC name appears in two services, a field path does not
     resolve in the RPC's request descriptor, or a departure from the model is not one. `model`
-    defaults to botocore's CloudFront model. Pure: it reads its arguments and returns nothing.
+    defaults to botocore's CloudFront model (loaded once and kept). No other side effect.
     """
     model = model if model is not None else cloudfront_model()
     requests: dict[str, Descriptor] = {}

@@ -168,6 +168,14 @@ def test_a_proto_enum_value_the_model_does_not_have_fails_the_start_up_check() -
         check_coverage(SERVICES, model=_model_with(drop_lambda))
 
 
+def test_a_proto_enum_for_a_member_the_model_has_no_enum_for_fails_the_start_up_check() -> None:
+    def drop_enum(shapes: dict[str, Any]) -> None:
+        del shapes["OriginAccessControlOriginTypes"]["enum"]
+
+    with pytest.raises(CoverageError, match="origin_access_control_origin_type is a proto enum"):
+        check_coverage(SERVICES, model=_model_with(drop_enum))
+
+
 # -- check_coverage(): the start-up check --------------------------------------------------------
 
 
