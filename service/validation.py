@@ -19,10 +19,11 @@ violation, in the request's field order, so a caller learns of all its mistakes 
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import botocore.session
 from botocore.model import OperationNotFoundError, ServiceModel, Shape, StructureShape
@@ -186,6 +187,16 @@ class FieldRule:
     required: str | None  # the violation when the field is empty, None if empty is fine
     checks: tuple[Check, ...]  # run in order on a given value; the first problem is reported
 
+    # Reads the value of a plain path fast (violations() is on every call's path); None for a
+    # path with "[]", which fans out.
+    get: Callable[[Message], Any] | None = None
+
+    def values(self, message: Message) -> list[tuple[str, Any]]:
+        """(concrete path, value) pairs of this field in `message`."""
+        if self.get is not None:
+            return [(self.path, self.get(message))]
+        return _fan_out(message, self.path)
+
 
 @functools.cache
 def cloudfront_model() -> ServiceModel:
@@ -301,7 +312,8 @@ def compile_rules(rpc: str, request: Descriptor, model: ServiceModel,
         if hand is not None:
             checks.append(hand)
         if required is not None or checks:
-            compiled.append(FieldRule(path, required, tuple(checks)))
+            get = None if "[]" in path else operator.attrgetter(path)
+            compiled.append(FieldRule(path, required, tuple(checks), get))
     return tuple(compiled)
 
 
@@ -340,23 +352,28 @@ def check_coverage(services: Iterable[ServiceDescriptor], rules: Rules = RULES,
 
 # -- checking a request ---------------------------------------------------------------------------
 
-
-@functools.cache
-def _rules_for(rpc: str, request: Descriptor) -> tuple[FieldRule, ...]:
-    return compile_rules(rpc, request, cloudfront_model())
+# RPC -> its compiled rules, filled on first use: violations() is on every call's path.
+_compiled: dict[str, tuple[FieldRule, ...]] = {}
 
 
-def _values(message: Message, path: str) -> list[tuple[str, Any]]:
-    """(concrete path, value) for `path`; a "[]" segment fans out to each element."""
+def _rules_for(rpc: str, request: Message) -> tuple[FieldRule, ...]:
+    rules = _compiled.get(rpc)
+    if rules is None:
+        descriptor = cast(Descriptor, request.DESCRIPTOR)  # the stubs' union of two classes
+        rules = _compiled[rpc] = compile_rules(rpc, descriptor, cloudfront_model())
+    return rules
+
+
+def _fan_out(message: Message, path: str) -> list[tuple[str, Any]]:
+    """(concrete path, value) for a path with "[]" segments, one pair per element."""
     found: list[tuple[str, Any]] = [("", message)]
     for part in path.split("."):
-        repeated = part.endswith("[]")
         name = part.removesuffix("[]")
         step: list[tuple[str, Any]] = []
         for at, value in found:
             got = getattr(value, name)
             where = f"{at}.{name}" if at else name
-            if repeated:
+            if part.endswith("[]"):
                 step += [(f"{where}[{i}]", item) for i, item in enumerate(got)]
             else:
                 step.append((where, got))
@@ -367,8 +384,8 @@ def _values(message: Message, path: str) -> list[tuple[str, Any]]:
 def violations(rpc: str, request: Message) -> list[Violation]:
     """Every field the request gets wrong, as (field path, description), at most one each."""
     found: list[Violation] = []
-    for rule in _rules_for(rpc, request.DESCRIPTOR):
-        for path, value in _values(request, rule.path):
+    for rule in _rules_for(rpc, request):
+        for path, value in rule.values(request):
             problem = _problem(rule, value)
             if problem is not None:
                 found.append((path, problem))
@@ -383,4 +400,3 @@ def _problem(rule: FieldRule, value: Any) -> str | None:
         if problem is not None:
             return problem
     return None
-

@@ -292,3 +292,23 @@ def test_an_rpc_that_is_not_an_aws_operation_fails_loudly() -> None:
             validation.cloudfront_model(),
             _with_checks("Frobnicate", {}),
         )
+
+
+def test_rules_reach_each_element_of_a_repeated_message() -> None:
+    """No request has a list yet, so ListOriginAccessControls' response shape stands in."""
+    shape = validation.cloudfront_model().operation_model("ListOriginAccessControls").output_shape
+    leaves = validation._derive(
+        "ListOriginAccessControls", oac.ListOriginAccessControlsResponse.DESCRIPTOR, shape
+    )
+    required = {path for _, path, model_required, _ in leaves if model_required}
+    assert "origin_access_control_list.items[].name" in required
+    rule = validation.FieldRule("origin_access_control_list.items[].name", "must not be empty", ())
+    response = oac.ListOriginAccessControlsResponse(
+        origin_access_control_list=oac.OriginAccessControlList(
+            items=[oac.OriginAccessControlSummary(name="a"), oac.OriginAccessControlSummary()]
+        )
+    )
+    assert rule.values(response) == [
+        ("origin_access_control_list.items[0].name", "a"),
+        ("origin_access_control_list.items[1].name", ""),
+    ]
