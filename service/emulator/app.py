@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 _request_id: ContextVar[str] = ContextVar("cloudfront_emulator_request_id")
 _DEFAULT_MAX_ITEMS: Final = 100
 _DIGITS: Final = re.compile(r"[0-9]+")
-# In-flight requests (e.g. ones sleeping on injected latency) are cut off after this.
+# Only a safety net: stop() wakes requests parked on latency or a hold, so they end at once.
 _SHUTDOWN_TIMEOUT: Final = 1.0
 
 _COLLECTION_OPS: Final = {"POST": wire.CREATE, "GET": wire.LIST}
