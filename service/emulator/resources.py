@@ -84,6 +84,36 @@ class Resource:
     def operation(self, kind: Kind) -> str:
         return self.operations[kind]
 
+    def check(self) -> None:
+        """Raise LookupError where the declaration disagrees with botocore's model.
+
+        Run for every resource at import, so a typo or a renamed shape fails loudly
+        instead of surfacing as a wrong answer on some later request.
+        """
+        missing_kinds = set(KINDS) - set(self.operations)
+        if missing_kinds:
+            raise LookupError(f"{self.noun}: no operation for {sorted(missing_kinds)}")
+        names = set(model.service_model().operation_names)
+        for kind, name in self.operations.items():
+            if name not in names:
+                raise LookupError(f"{self.noun}: {name} ({kind}) is not a CloudFront operation")
+        errors = {
+            self.no_such: "get",
+            self.already_exists: "create",
+            self.too_many: "create",
+            self.in_use: "delete",
+        }
+        for code, kind in errors.items():
+            modelled = {shape.name for shape in model.operation(self.operation(kind)).error_shapes}
+            if code not in modelled:
+                raise LookupError(f"{self.noun}: {code} is not an error of {self.operation(kind)}")
+        members = set(self.config_shape.members)
+        key = () if self.idempotency_key is None else (self.idempotency_key,)
+        declared = (*key, *self.immutable, *self.unique, *self.non_empty)
+        for member in (*declared, *self.max_lengths, *self.defaults):
+            if member not in members:
+                raise LookupError(f"{self.noun}: {member} is not a member of {self.config_member}")
+
     @functools.cached_property
     def config_member(self) -> str:
         """The create request's payload member, e.g. ``OriginAccessControlConfig``."""
@@ -174,6 +204,8 @@ ORIGIN_ACCESS_CONTROL: Final = Resource(
 )
 
 RESOURCES: Final = (ORIGIN_ACCESS_IDENTITY, ORIGIN_ACCESS_CONTROL)
+for _resource in RESOURCES:
+    _resource.check()
 
 # Operation name -> (resource, kind), for routing and fault rules.
 OPERATIONS: Final[Mapping[str, tuple[Resource, Kind]]] = {

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from service.emulator import ORIGIN_ACCESS_CONTROL as OAC
 from service.emulator import ORIGIN_ACCESS_IDENTITY as OAI
 from service.emulator.wire import ApiError, decode, encode
 
@@ -57,3 +58,36 @@ def test_suspicious_request_documents_are_invalid_argument(body: bytes) -> None:
     with pytest.raises(ApiError) as caught:
         parse_config(body)
     assert (caught.value.code, caught.value.status) == ("InvalidArgument", 400)
+
+
+def _enum(member: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(list(OAC.config_shape.members[member].enum))
+
+
+@given(
+    config=st.fixed_dictionaries(
+        {
+            "Name": xml_text.filter(lambda text: text.strip() != ""),
+            "Description": xml_text,
+            "SigningProtocol": _enum("SigningProtocol"),
+            "SigningBehavior": _enum("SigningBehavior"),
+            "OriginAccessControlOriginType": _enum("OriginAccessControlOriginType"),
+        }
+    )
+)
+def test_oac_config_round_trips_through_the_shape_driven_codec(config: dict[str, str]) -> None:
+    body = encode(OAC.config_shape, OAC.config_member, config)
+    assert decode(OAC.config_shape, OAC.config_member, body) == config
+
+
+def test_an_enum_value_outside_the_model_is_invalid_argument() -> None:
+    body = (
+        b"<OriginAccessControlConfig><Name>n</Name><SigningProtocol>sigv4</SigningProtocol>"
+        b"<SigningBehavior>sometimes</SigningBehavior>"
+        b"<OriginAccessControlOriginType>s3</OriginAccessControlOriginType>"
+        b"</OriginAccessControlConfig>"
+    )
+    with pytest.raises(ApiError) as caught:
+        decode(OAC.config_shape, OAC.config_member, body)
+    assert (caught.value.code, caught.value.status) == ("InvalidArgument", 400)
+    assert "never, always, no-override" in caught.value.message
