@@ -97,7 +97,7 @@ class Resource:
         for kind, name in self.operations.items():
             if name not in names:
                 raise LookupError(f"{self.noun}: {name} ({kind}) is not a CloudFront operation")
-        errors = {
+        errors: dict[str, Kind] = {
             self.no_such: "get",
             self.already_exists: "create",
             self.too_many: "create",
