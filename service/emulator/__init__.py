@@ -1,11 +1,29 @@
-"""A wire-faithful CloudFront origin access identity emulator with fault injection.
+"""A wire-faithful CloudFront emulator with fault injection.
 
-It speaks CloudFront's REST-XML API version 2020-05-31 for the six origin access
-identity operations, so the real botocore/aioboto3 client can be pointed at it.
+It speaks CloudFront's REST-XML API version 2020-05-31 for the origin access identity
+and origin access control operations, so the real botocore/aioboto3 client can be
+pointed at it. Routes, documents and error statuses are read from botocore's model.
 """
 
-from service.emulator.app import Emulator, running_emulator
+from service.emulator.app import Emulator
 from service.emulator.faults import FaultRule, RequestRecord
-from service.emulator.store import Identity
+from service.emulator.resources import (
+    ORIGIN_ACCESS_CONTROL,
+    ORIGIN_ACCESS_IDENTITY,
+    RESOURCES,
+    Identity,
+    OriginAccessControl,
+    Resource,
+)
 
-__all__ = ["Emulator", "FaultRule", "Identity", "RequestRecord", "running_emulator"]
+__all__ = [
+    "ORIGIN_ACCESS_CONTROL",
+    "ORIGIN_ACCESS_IDENTITY",
+    "RESOURCES",
+    "Emulator",
+    "FaultRule",
+    "Identity",
+    "OriginAccessControl",
+    "RequestRecord",
+    "Resource",
+]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from service.emulator.faults import FaultRule
+from service.emulator.resources import RESOURCES, Resource
 
 if TYPE_CHECKING:
     from service.emulator.app import Emulator
@@ -68,24 +69,43 @@ def add_routes(app: web.Application, emulator: Emulator) -> None:
         emulator.clear_request_log()
         return web.json_response({"cleared": cleared})
 
-    async def list_identities(request: web.Request) -> web.Response:
-        identities = [dataclasses.asdict(identity) for identity in emulator.identities()]
-        return web.json_response({"identities": identities})
+    def resource_routes(resource: Resource) -> None:
+        async def list_resources(request: web.Request) -> web.Response:
+            items = [dataclasses.asdict(item) for item in emulator.resources(resource)]
+            return web.json_response({resource.admin_name.replace("-", "_"): items})
 
-    async def set_in_use(request: web.Request) -> web.Response:
-        identity_id = request.match_info["id"]
-        try:
-            data = await _json_object(request, required=False)
-        except ValueError as exc:
-            return _error(400, str(exc))
-        in_use = data.get("in_use", True)
-        if not isinstance(in_use, bool) or set(data) - {"in_use"}:
-            return _error(400, 'expected {"in_use": true|false}')
-        try:
-            identity = emulator.mark_in_use(identity_id, in_use)
-        except KeyError:
-            return _error(404, f"no identity {identity_id}")
-        return web.json_response({"identity": dataclasses.asdict(identity)})
+        async def set_in_use(request: web.Request) -> web.Response:
+            resource_id = request.match_info["id"]
+            try:
+                data = await _json_object(request, required=False)
+            except ValueError as exc:
+                return _error(400, str(exc))
+            in_use = data.get("in_use", True)
+            if not isinstance(in_use, bool) or set(data) - {"in_use"}:
+                return _error(400, 'expected {"in_use": true|false}')
+            try:
+                item = emulator.mark_in_use(resource_id, in_use, resource=resource)
+            except KeyError:
+                return _error(404, f"no {resource.noun} {resource_id}")
+            return web.json_response({resource.admin_item: dataclasses.asdict(item)})
+
+        app.router.add_get(f"{PREFIX}/{resource.admin_name}", list_resources)
+        app.router.add_post(f"{PREFIX}/{resource.admin_name}/{{id}}/in-use", set_in_use)
+
+    async def held(request: web.Request) -> web.Response:
+        # ?at_least=N long-polls until N requests are held, for tests outside the process.
+        raw = request.query.get("at_least")
+        if raw is not None:
+            if not raw.isdigit():
+                return _error(400, "at_least must be a non-negative integer")
+            try:
+                await emulator.wait_held(int(raw))
+            except RuntimeError as exc:
+                return _error(503, str(exc))
+        return web.json_response({"held": emulator.held})
+
+    async def release(request: web.Request) -> web.Response:
+        return web.json_response({"released": emulator.release_held()})
 
     async def reset(request: web.Request) -> web.Response:
         emulator.reset()
@@ -101,8 +121,10 @@ def add_routes(app: web.Application, emulator: Emulator) -> None:
     router.add_delete(f"{PREFIX}/faults", clear_faults)
     router.add_get(f"{PREFIX}/requests", list_requests)
     router.add_delete(f"{PREFIX}/requests", clear_requests)
-    router.add_get(f"{PREFIX}/identities", list_identities)
-    router.add_post(f"{PREFIX}/identities/{{id}}/in-use", set_in_use)
+    for resource in RESOURCES:
+        resource_routes(resource)
+    router.add_get(f"{PREFIX}/held", held)
+    router.add_post(f"{PREFIX}/release", release)
     router.add_post(f"{PREFIX}/reset", reset)
     # Keeps unknown admin paths (or methods) out of the CloudFront catch-all.
     router.add_route("*", f"{PREFIX}/{{tail:.*}}", not_found)

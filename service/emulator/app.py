@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Final
-from urllib.parse import unquote
 
 from aiohttp import web
 
-from service.emulator import admin, wire
+from service.emulator import admin, model, wire
 from service.emulator.faults import FaultInjector, FaultRule, RequestRecord
+from service.emulator.model import ApiError
+from service.emulator.parking import Parking, Stopped
+from service.emulator.resources import (
+    OPERATIONS,
+    ORIGIN_ACCESS_CONTROL,
+    ORIGIN_ACCESS_IDENTITY,
+    RESOURCES,
+    Identity,
+    Kind,
+    OriginAccessControl,
+    Resource,
+)
 from service.emulator.sigv4 import Authenticator
-from service.emulator.store import Identity, IdentityStore
-from service.emulator.wire import ApiError
+from service.emulator.store import Record, VersionedStore, prepared
 
 logger = logging.getLogger(__name__)
 
@@ -29,12 +37,8 @@ logger = logging.getLogger(__name__)
 _request_id: ContextVar[str] = ContextVar("cloudfront_emulator_request_id")
 _DEFAULT_MAX_ITEMS: Final = 100
 _DIGITS: Final = re.compile(r"[0-9]+")
-# In-flight requests (e.g. ones sleeping on injected latency) are cut off after this.
+# Only a safety net: stop() wakes requests parked on latency or a hold, so they end at once.
 _SHUTDOWN_TIMEOUT: Final = 1.0
-
-_COLLECTION_OPS: Final = {"POST": wire.CREATE, "GET": wire.LIST}
-_ITEM_OPS: Final = {"GET": wire.GET, "DELETE": wire.DELETE}
-_CONFIG_OPS: Final = {"GET": wire.GET_CONFIG, "PUT": wire.UPDATE}
 
 _FAULT_MESSAGES: Final = {
     "Throttling": "Rate exceeded",
@@ -43,23 +47,21 @@ _FAULT_MESSAGES: Final = {
     "AccessDenied": "Access denied.",
 }
 
+# Every served operation's route, from its requestUri and method in the model.
+_ROUTES: Final = tuple(model.Route.of(name) for name in OPERATIONS)
 
-def _route(method: str, path: str) -> tuple[str | None, str | None, bool]:
-    """Map a raw (still percent-encoded) path to (operation, identity id, path is known)."""
-    table: Mapping[str, str]
-    identity_id: str | None = None
-    if path == wire.OAI_PATH:
-        table = _COLLECTION_OPS
-    elif path.startswith(wire.OAI_PATH + "/"):
-        head, sep, tail = path[len(wire.OAI_PATH) + 1 :].partition("/")
-        if not head or (sep and tail != "config"):
-            return None, None, False
-        # Split before decoding so an encoded "/" stays part of the id.
-        identity_id = unquote(head)
-        table = _CONFIG_OPS if sep else _ITEM_OPS
-    else:
-        return None, None, False
-    return table.get(method), identity_id, True
+
+def _route(method: str, path: str) -> tuple[model.Route | None, dict[str, str], bool]:
+    """Map a raw (still percent-encoded) path to (route, uri labels, path is known)."""
+    known = False
+    for route in _ROUTES:
+        labels = route.match(path)
+        if labels is None:
+            continue
+        if route.method == method:
+            return route, labels, True
+        known = True
+    return None, {}, known
 
 
 def _parse_max_items(raw: str | None) -> int:
@@ -68,6 +70,39 @@ def _parse_max_items(raw: str | None) -> int:
     if not _DIGITS.fullmatch(raw):
         raise wire.invalid_argument(f"MaxItems must be a non-negative integer, got {raw!r}.")
     return int(raw)
+
+
+def _params(
+    operation: str, labels: Mapping[str, str], request: web.Request, body: bytes
+) -> dict[str, Any]:
+    """The operation's input members, read from where its input shape says they travel."""
+    shape = model.operation(operation).input_shape
+    params: dict[str, Any] = {}
+    sources: dict[str, Mapping[str, str]] = {
+        "uri": labels,
+        "header": request.headers,
+        "querystring": request.query,
+    }
+    for key, member in shape.members.items():
+        source = sources.get(member.serialization.get("location", ""))
+        if source is not None:
+            value = source.get(model.element_name(key, member))
+            if value is not None:
+                params[key] = value
+    payload = model.payload_member(shape)
+    if payload is not None:
+        member = shape.members[payload]
+        params[payload] = wire.decode(member, model.element_name(payload, member), body)
+    return params
+
+
+def _resource_document(resource: Resource, record: Record) -> dict[str, Any]:
+    # Keyed by member name; the encoder writes only the members the shape has.
+    return {"Id": record.id, resource.config_member: record.config, **record.generated}
+
+
+def _summary(record: Record) -> dict[str, Any]:
+    return {"Id": record.id, **record.generated, **record.config}
 
 
 def _drop(request: web.BaseRequest) -> web.Response:
@@ -79,7 +114,7 @@ def _drop(request: web.BaseRequest) -> web.Response:
 
 
 class Emulator:
-    """A CloudFront origin access identity API on a local port, with fault injection."""
+    """CloudFront's origin access identity and control APIs on a local port, with faults."""
 
     def __init__(
         self,
@@ -101,15 +136,28 @@ class Emulator:
         self._seed = seed
         self._request_log_limit = request_log_limit
         self._auth = Authenticator(credentials, session_token)
-        self._store = IdentityStore(account_limit, self._new_rng("ids"))
+        self._account_limit = account_limit
+        self._stores = self._new_stores()
         self._faults = FaultInjector(self._new_rng("faults"))
         self.request_log: list[RequestRecord] = []
+        self._parking = Parking()
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
 
     def _new_rng(self, purpose: str) -> random.Random:
         # Separate streams so fault dice do not shift when more ids are drawn.
         return random.Random(None if self._seed is None else f"{purpose}:{self._seed}")
+
+    def _new_stores(self) -> dict[Resource, VersionedStore]:
+        # The identity stream keeps its historical name so seeded ids stay as they were.
+        return {
+            resource: VersionedStore(
+                resource,
+                self._account_limit,
+                self._new_rng("ids" if resource is ORIGIN_ACCESS_IDENTITY else resource.admin_name),
+            )
+            for resource in RESOURCES
+        }
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -134,6 +182,7 @@ class Emulator:
             raise RuntimeError("the emulator is already running")
         runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=_SHUTDOWN_TIMEOUT)
         await runner.setup()
+        self._parking.open()
         try:
             site = web.TCPSite(runner, self.host, self.port)
             await site.start()
@@ -150,6 +199,8 @@ class Emulator:
         runner, self._runner = self._runner, None
         self._base_url = None
         if runner is not None:
+            # Wake held and sleeping requests first: they drop their connections at once.
+            self._parking.stop()
             await runner.cleanup()
 
     async def __aenter__(self) -> Emulator:
@@ -168,13 +219,16 @@ class Emulator:
 
     @property
     def account_limit(self) -> int:
-        return self._store.account_limit
+        """The most resources of each type (identities, controls) the account may hold."""
+        return self._account_limit
 
     @account_limit.setter
     def account_limit(self, value: int) -> None:
         if value < 0:
             raise ValueError("account_limit must be non-negative")
-        self._store.account_limit = value
+        self._account_limit = value
+        for store in self._stores.values():
+            store.account_limit = value
 
     def add_fault(self, rule: FaultRule) -> None:
         """Append a rule; earlier rules take precedence."""
@@ -187,20 +241,56 @@ class Emulator:
         """Active rules with their remaining uses (None = unlimited)."""
         return self._faults.rules()
 
-    def mark_in_use(self, identity_id: str, in_use: bool = True) -> Identity:
-        """Flag an identity as used by a distribution; raises KeyError if unknown."""
-        return self._store.set_in_use(identity_id, in_use)
+    def mark_in_use(
+        self, resource_id: str, in_use: bool = True, *, resource: Resource | None = None
+    ) -> Any:
+        """Flag a resource as used by a distribution; raises KeyError if unknown.
+
+        Without ``resource`` the id is looked up among identities, then controls.
+        Returns the resource's snapshot (an :class:`Identity`, an :class:`OriginAccessControl`).
+        """
+        for candidate in (resource,) if resource is not None else RESOURCES:
+            store = self._stores[candidate]
+            try:
+                return store.set_in_use(resource_id, in_use).view(candidate)
+            except KeyError:
+                continue
+        raise KeyError(resource_id)
+
+    def resources(self, resource: Resource) -> list[Any]:
+        """A snapshot of every stored resource of one type, ordered by Id."""
+        return [record.view(resource) for record in self._stores[resource].snapshot()]
 
     def identities(self) -> list[Identity]:
-        """A snapshot of all identities, ordered by Id."""
-        return self._store.snapshot()
+        """A snapshot of all origin access identities, ordered by Id."""
+        return self.resources(ORIGIN_ACCESS_IDENTITY)
+
+    def controls(self) -> list[OriginAccessControl]:
+        """A snapshot of all origin access controls, ordered by Id."""
+        return self.resources(ORIGIN_ACCESS_CONTROL)
+
+    @property
+    def held(self) -> int:
+        """How many requests a ``hold`` fault is holding right now."""
+        return self._parking.held
+
+    async def wait_held(self, count: int) -> None:
+        """Return once at least ``count`` requests are held; RuntimeError if the emulator stops."""
+        try:
+            await self._parking.wait_held(count)
+        except Stopped:
+            raise RuntimeError("the emulator stopped while waiting for held requests") from None
+
+    def release_held(self) -> int:
+        """Let every held request go on; later matching requests are held again."""
+        return self._parking.release()
 
     def clear_request_log(self) -> None:
         self.request_log.clear()
 
     def reset(self) -> None:
-        """Forget all identities, faults and logged requests, and reseed."""
-        self._store = IdentityStore(self._store.account_limit, self._new_rng("ids"))
+        """Forget all resources, faults and logged requests, and reseed."""
+        self._stores = self._new_stores()
         self._faults = FaultInjector(self._new_rng("faults"))
         self.request_log.clear()
 
@@ -251,6 +341,8 @@ class Emulator:
             response, dropped = await self._process(request, record, request_id)
         except ApiError as error:
             response, dropped = wire.error_response(error, request_id), False
+        except Stopped:
+            response, dropped = _drop(request), True
         # A dropped connection keeps status None: the client never saw one.
         record.status = None if dropped else response.status
         return response
@@ -263,14 +355,15 @@ class Emulator:
         Returns the response and whether the connection was dropped instead.
         """
         path = request.raw_path.partition("?")[0]
-        operation, identity_id, known_path = _route(request.method, path)
+        route, labels, known_path = _route(request.method, path)
+        operation = None if route is None else route.operation
         record.operation = operation
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             raise ApiError("RequestEntityTooLarge", "The request body is too large.", 413) from None
         self._auth.check(request.method, request.raw_path, request.headers, body)
-        if operation is None:
+        if route is None or operation is None:
             if known_path:
                 raise ApiError(
                     "MethodNotAllowed",
@@ -280,66 +373,32 @@ class Emulator:
             raise ApiError("NotFound", f"There is no CloudFront resource at {path}.", 404)
         rule = self._faults.select(operation)
         record.fault = rule
+        if rule is not None and rule.hold:
+            await self._parking.hold()
         if rule is not None and not rule.after_commit:
             if rule.latency:
-                await asyncio.sleep(rule.latency)
+                await self._parking.sleep(rule.latency)
             if rule.has_outcome:
                 return self._fault_response(rule, operation, request, request_id)
         try:
-            response = self._operation(operation, identity_id, request, body)
+            response = self._operation(route, labels, request, body)
         except ApiError as error:
             response = wire.error_response(error, request_id)
         if rule is not None and rule.after_commit:
             if rule.latency:
-                await asyncio.sleep(rule.latency)
+                await self._parking.sleep(rule.latency)
             if rule.has_outcome:
                 return self._fault_response(rule, operation, request, request_id)
         return response, False
 
     def _operation(
-        self, operation: str, identity_id: str | None, request: web.Request, body: bytes
+        self, route: model.Route, labels: Mapping[str, str], request: web.Request, body: bytes
     ) -> web.Response:
         """Run one operation; synchronous on purpose, which makes it atomic on the loop."""
-        store = self._store
-        if operation == wire.CREATE:
-            caller_reference, comment = wire.parse_config(body)
-            wire.check_comment(comment)
-            identity, _ = store.create(caller_reference, comment)
-            location = f"{request.scheme}://{request.host}{wire.OAI_PATH}/{identity.id}"
-            return wire.xml_response(
-                wire.identity_document(identity),
-                status=201,
-                headers={"Location": location, "ETag": identity.etag},
-            )
-        if operation == wire.LIST:
-            marker = request.query.get("Marker", "")
-            max_items = _parse_max_items(request.query.get("MaxItems"))
-            page, truncated = store.page(marker, max_items)
-            return wire.xml_response(wire.list_document(marker, max_items, page, truncated))
-        if identity_id is None:  # pragma: no cover - the router always supplies one
-            raise wire.invalid_argument("Missing identity id.")
-        if operation == wire.GET:
-            identity = store.get(identity_id)
-            return wire.xml_response(
-                wire.identity_document(identity), headers={"ETag": identity.etag}
-            )
-        if operation == wire.GET_CONFIG:
-            identity = store.get(identity_id)
-            return wire.xml_response(
-                wire.config_document(identity), headers={"ETag": identity.etag}
-            )
-        if operation == wire.UPDATE:
-            caller_reference, comment = wire.parse_config(body)
-            identity = store.update(
-                identity_id, request.headers.get("If-Match"), caller_reference, comment
-            )
-            return wire.xml_response(
-                wire.identity_document(identity), headers={"ETag": identity.etag}
-            )
-        if operation == wire.DELETE:
-            store.delete(identity_id, request.headers.get("If-Match"))
-            return web.Response(status=204)
-        raise AssertionError(f"unrouted operation {operation}")  # pragma: no cover
+        resource, kind = OPERATIONS[route.operation]
+        params = _params(route.operation, labels, request, body)
+        output = _HANDLERS[kind](self._stores[resource], params, request)
+        return wire.response(route.operation, output, status=route.response_code)
 
     def _fault_response(
         self, rule: FaultRule, operation: str, request: web.Request, request_id: str
@@ -354,12 +413,68 @@ class Emulator:
         return wire.error_response(error, request_id), False
 
 
-@asynccontextmanager
-async def running_emulator(**kwargs: Any) -> AsyncIterator[Emulator]:
-    """Start an :class:`Emulator` for the duration of the block."""
-    emulator = Emulator(**kwargs)
-    await emulator.start()
-    try:
-        yield emulator
-    finally:
-        await emulator.stop()
+# -- the six kinds of operation, the same for every resource ------------------------------
+
+Output = dict[str, Any]
+
+
+def _create(store: VersionedStore, params: Mapping[str, Any], request: web.Request) -> Output:
+    resource = store.resource
+    record = store.create(prepared(resource, params[resource.config_member]))
+    path = resource.item_route.path({"Id": record.id})
+    return {
+        resource.resource_member: _resource_document(resource, record),
+        "Location": f"{request.scheme}://{request.host}{path}",
+        "ETag": record.etag,
+    }
+
+
+def _get(store: VersionedStore, params: Mapping[str, Any], request: web.Request) -> Output:
+    record = store.get(params["Id"])
+    return {
+        store.resource.resource_member: _resource_document(store.resource, record),
+        "ETag": record.etag,
+    }
+
+
+def _get_config(store: VersionedStore, params: Mapping[str, Any], request: web.Request) -> Output:
+    record = store.get(params["Id"])
+    return {store.resource.config_member: record.config, "ETag": record.etag}
+
+
+def _update(store: VersionedStore, params: Mapping[str, Any], request: web.Request) -> Output:
+    resource = store.resource
+    config = prepared(resource, params[resource.config_member])
+    record = store.update(params["Id"], params.get("IfMatch"), config)
+    return {resource.resource_member: _resource_document(resource, record), "ETag": record.etag}
+
+
+def _delete(store: VersionedStore, params: Mapping[str, Any], request: web.Request) -> Output:
+    store.delete(params["Id"], params.get("IfMatch"))
+    return {}
+
+
+def _list(store: VersionedStore, params: Mapping[str, Any], request: web.Request) -> Output:
+    marker = params.get("Marker", "")
+    max_items = _parse_max_items(params.get("MaxItems"))
+    page, truncated = store.page(marker, max_items)
+    listing = {
+        "Marker": marker,
+        "NextMarker": page[-1].id if truncated and page else None,
+        "MaxItems": max_items,
+        "IsTruncated": truncated,
+        "Quantity": len(page),
+        "Items": [_summary(record) for record in page],
+    }
+    return {store.resource.list_member: listing}
+
+
+_Handler = Callable[[VersionedStore, Mapping[str, Any], web.Request], Output]
+_HANDLERS: Final[Mapping[Kind, _Handler]] = {
+    "create": _create,
+    "get": _get,
+    "get_config": _get_config,
+    "update": _update,
+    "delete": _delete,
+    "list": _list,
+}

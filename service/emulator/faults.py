@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from service.emulator import wire
+from service.emulator.resources import OPERATIONS, has_output_document
+
+# Operations whose success has no body: a malformed body there would be a silent success.
+_NO_DOCUMENT = frozenset(name for name in OPERATIONS if not has_output_document(name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +20,12 @@ class FaultRule:
     """How to misbehave for matching CloudFront calls.
 
     Outcomes are exclusive: an error (``error_code``), a dropped connection or a
-    malformed body; with none of them the rule only adds latency.
+    malformed body; with none of them the rule only adds latency or a hold. A malformed
+    body is refused for operations that answer with no body (Delete: 204), and a rule
+    for any operation skips them, since the client would see a success.
+    ``hold`` makes the request wait, before the operation runs, until the emulator's
+    ``release_held()`` (or ``POST /_emulator/release``): tests then wait on
+    ``wait_held(n)`` instead of racing the clock. It combines with everything else.
     ``after_commit`` performs the operation first and then applies the outcome, so
     the client loses a response for a committed change; its latency then also
     comes after the commit (a slow response rather than a slow request).
@@ -31,13 +39,19 @@ class FaultRule:
     drop_connection: bool = False
     after_commit: bool = False
     malformed_body: bool = False
+    hold: bool = False
     times: int | None = None
     probability: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.operation is not None and self.operation not in wire.OPERATIONS:
-            known = ", ".join(sorted(wire.OPERATIONS))
+        if self.operation is not None and self.operation not in OPERATIONS:
+            known = ", ".join(sorted(OPERATIONS))
             raise ValueError(f"unknown operation {self.operation!r}; expected one of {known}")
+        if self.malformed_body and self.operation in _NO_DOCUMENT:
+            raise ValueError(
+                f"malformed_body cannot apply to {self.operation}: it answers with no body, "
+                "so the client would see a success"
+            )
         if self.error_code is not None and not self.error_code:
             raise ValueError("error_code must be non-empty or None")
         if not 100 <= self.http_status <= 599:
@@ -89,6 +103,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "drop_connection": (bool,),
     "after_commit": (bool,),
     "malformed_body": (bool,),
+    "hold": (bool,),
     "times": (int, _NONE),
     "probability": (int, float),
 }
@@ -157,6 +172,8 @@ class FaultInjector:
         for index, active in enumerate(self._rules):
             rule = active.rule
             if rule.operation is not None and rule.operation != operation:
+                continue
+            if rule.malformed_body and operation in _NO_DOCUMENT:
                 continue
             if rule.probability < 1.0 and self._rng.random() >= rule.probability:
                 continue

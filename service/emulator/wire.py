@@ -1,111 +1,34 @@
-"""CloudFront REST-XML (API 2020-05-31) encoding, decoding and error documents."""
+"""CloudFront REST-XML (API 2020-05-31) documents, encoded and decoded from botocore's shapes.
+
+Nothing here knows a resource: element names, list member names, which members are
+required and which values an enum allows all come from the shape being read or written.
+"""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from service.emulator.store import Identity
+from service.emulator import model
+from service.emulator.model import ApiError
 
-API_VERSION: Final = "2020-05-31"
-NAMESPACE: Final = f"http://cloudfront.amazonaws.com/doc/{API_VERSION}/"
-OAI_PATH: Final = f"/{API_VERSION}/origin-access-identity/cloudfront"
+__all__ = ["ApiError"]
+
 REQUEST_ID_HEADER: Final = "x-amzn-RequestId"
-MAX_COMMENT_LENGTH: Final = 128
-
-CREATE: Final = "CreateCloudFrontOriginAccessIdentity"
-GET: Final = "GetCloudFrontOriginAccessIdentity"
-GET_CONFIG: Final = "GetCloudFrontOriginAccessIdentityConfig"
-UPDATE: Final = "UpdateCloudFrontOriginAccessIdentity"
-DELETE: Final = "DeleteCloudFrontOriginAccessIdentity"
-LIST: Final = "ListCloudFrontOriginAccessIdentities"
-OPERATIONS: Final = frozenset({CREATE, GET, GET_CONFIG, UPDATE, DELETE, LIST})
 
 _XML_DECL: Final = '<?xml version="1.0" encoding="UTF-8"?>\n'
-_CONFIG_TAG: Final = "CloudFrontOriginAccessIdentityConfig"
-_CONFIG_FIELDS: Final = frozenset({"CallerReference", "Comment"})
 _XML_CONTENT_TYPE: Final = "text/xml"
 
 
-class ApiError(Exception):
-    """A CloudFront error response; raised anywhere in request handling."""
-
-    def __init__(self, code: str, message: str, status: int) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.status = status
-
-
-# Shortcuts for the modelled errors, so call sites cannot mistype a status.
 def missing_body() -> ApiError:
-    return ApiError("MissingBody", "The request body is missing.", 400)
+    return model.error("MissingBody", "The request body is missing.")
 
 
 def invalid_argument(message: str) -> ApiError:
-    return ApiError("InvalidArgument", message, 400)
-
-
-def invalid_if_match() -> ApiError:
-    return ApiError(
-        "InvalidIfMatchVersion",
-        "The If-Match version is missing or not valid for the resource.",
-        400,
-    )
-
-
-def no_such_identity(identity_id: str) -> ApiError:
-    return ApiError(
-        "NoSuchCloudFrontOriginAccessIdentity",
-        f"The specified origin access identity does not exist: {identity_id}",
-        404,
-    )
-
-
-def precondition_failed() -> ApiError:
-    return ApiError(
-        "PreconditionFailed",
-        "The precondition given in one or more of the request-header fields evaluated to false.",
-        412,
-    )
-
-
-def illegal_update() -> ApiError:
-    return ApiError(
-        "IllegalUpdate",
-        "The CallerReference of an origin access identity cannot be changed.",
-        400,
-    )
-
-
-def already_exists() -> ApiError:
-    return ApiError(
-        "CloudFrontOriginAccessIdentityAlreadyExists",
-        "An origin access identity with this CallerReference already exists "
-        "with a different configuration.",
-        409,
-    )
-
-
-def too_many(limit: int) -> ApiError:
-    return ApiError(
-        "TooManyCloudFrontOriginAccessIdentities",
-        "Processing your request would cause you to exceed the maximum number of "
-        f"origin access identities allowed ({limit}).",
-        400,
-    )
-
-
-def in_use() -> ApiError:
-    return ApiError(
-        "CloudFrontOriginAccessIdentityInUse",
-        "The origin access identity is in use and cannot be deleted.",
-        409,
-    )
+    return model.error("InvalidArgument", message)
 
 
 def escape(text: str) -> str:
@@ -115,6 +38,9 @@ def escape(text: str) -> str:
     )
 
 
+# -- decoding requests --------------------------------------------------------------
+
+
 def _local_name(tag: str) -> tuple[str | None, str]:
     if tag.startswith("{"):
         namespace, _, name = tag[1:].partition("}")
@@ -122,12 +48,8 @@ def _local_name(tag: str) -> tuple[str | None, str]:
     return None, tag
 
 
-def parse_config(body: bytes) -> tuple[str, str]:
-    """Return (CallerReference, Comment) from a config document, namespaced or not.
-
-    The Comment length is deliberately not checked here: for updates CloudFront
-    reports it only after the identity and version checks.
-    """
+def decode(structure: Any, root_name: str, body: bytes) -> dict[str, Any]:
+    """The members of a ``root_name`` document of shape ``structure``, namespaced or not."""
     if not body.strip():
         raise missing_body()
     # expat expands internal entities; refusing DTDs closes the door on entity bombs.
@@ -138,108 +60,146 @@ def parse_config(body: bytes) -> tuple[str, str]:
     except ET.ParseError as exc:
         raise invalid_argument(f"The XML document is malformed: {exc}") from None
     namespace, name = _local_name(root.tag)
-    if name != _CONFIG_TAG or namespace not in (None, NAMESPACE):
-        raise invalid_argument(f"Expected a {_CONFIG_TAG} document.")
-    values: dict[str, str] = {}
-    for child in root:
-        child_ns, child_name = _local_name(child.tag)
-        if child_name not in _CONFIG_FIELDS or child_ns not in (None, NAMESPACE):
-            raise invalid_argument(f"Unexpected element {child_name} in {_CONFIG_TAG}.")
-        if child_name in values:
+    if name != root_name or namespace not in (None, model.namespace()):
+        raise invalid_argument(f"Expected a {root_name} document.")
+    value: dict[str, Any] = _decode(structure, root_name, root)
+    return value
+
+
+def _decode(shape: Any, name: str, element: ET.Element) -> Any:
+    kind = shape.type_name
+    if kind == "structure":
+        return _decode_structure(shape, name, element)
+    if kind == "list":
+        member_name = model.element_name("member", shape.member)
+        items = []
+        for child in element:
+            if _child_name(child, name) != member_name:
+                raise _unexpected(child, name)
+            items.append(_decode(shape.member, member_name, child))
+        return items
+    if len(element):
+        raise invalid_argument(f"Element {name} must contain only text.")
+    text = element.text or ""
+    if kind == "string":
+        if shape.enum and text not in shape.enum:
+            allowed = ", ".join(shape.enum)
+            raise invalid_argument(f"The value {text!r} of {name} is not one of: {allowed}.")
+        return text
+    if kind in ("integer", "long"):
+        digits = text.strip()
+        if not digits.lstrip("-").isdigit():
+            raise invalid_argument(f"The value of {name} must be an integer, got {text!r}.")
+        return int(digits)
+    if kind == "boolean":
+        if text.strip() not in ("true", "false"):
+            raise invalid_argument(f"The value of {name} must be true or false, got {text!r}.")
+        return text.strip() == "true"
+    raise invalid_argument(f"Element {name} has a type the emulator does not read.")
+
+
+def _child_name(child: ET.Element, parent: str) -> str:
+    child_ns, child_name = _local_name(child.tag)
+    if child_ns not in (None, model.namespace()):
+        raise _unexpected(child, parent)
+    return child_name
+
+
+def _unexpected(child: ET.Element, parent: str) -> ApiError:
+    return invalid_argument(f"Unexpected element {_local_name(child.tag)[1]} in {parent}.")
+
+
+def _decode_structure(shape: Any, name: str, element: ET.Element) -> dict[str, Any]:
+    by_element = {model.element_name(key, member): key for key, member in shape.members.items()}
+    values: dict[str, Any] = {}
+    for child in element:
+        child_name = _child_name(child, name)
+        key = by_element.get(child_name)
+        if key is None:
+            raise _unexpected(child, name)
+        if key in values:
             raise invalid_argument(f"Element {child_name} appears more than once.")
-        if len(child):
-            raise invalid_argument(f"Element {child_name} must contain only text.")
-        values[child_name] = child.text or ""
-    for field in ("CallerReference", "Comment"):
-        if field not in values:
-            raise invalid_argument(f"{_CONFIG_TAG} is missing the required element {field}.")
-    caller_reference = values["CallerReference"]
-    if not caller_reference.strip():
-        raise invalid_argument("CallerReference must not be empty.")
-    return caller_reference, values["Comment"]
+        values[key] = _decode(shape.members[key], child_name, child)
+    for key in shape.required_members:
+        if key not in values:
+            missing = model.element_name(key, shape.members[key])
+            raise invalid_argument(f"{name} is missing the required element {missing}.")
+    return values
 
 
-def check_comment(comment: str) -> None:
-    if len(comment) > MAX_COMMENT_LENGTH:
-        raise invalid_argument(
-            f"The parameter Comment is too long: {len(comment)} characters, "
-            f"the maximum is {MAX_COMMENT_LENGTH}."
-        )
+# -- encoding responses -------------------------------------------------------------
 
 
-def _config_element(identity: Identity) -> str:
-    return (
-        f"<{_CONFIG_TAG}><CallerReference>{escape(identity.caller_reference)}</CallerReference>"
-        f"<Comment>{escape(identity.comment)}</Comment></{_CONFIG_TAG}>"
+def encode(structure: Any, root_name: str, value: Mapping[str, Any]) -> bytes:
+    """A ``root_name`` document of shape ``structure`` in CloudFront's namespace."""
+    inner = _encode_members(structure, value)
+    return f'{_XML_DECL}<{root_name} xmlns="{model.namespace()}">{inner}</{root_name}>'.encode()
+
+
+def _encode_members(structure: Any, value: Mapping[str, Any]) -> str:
+    return "".join(
+        _encode(member, model.element_name(key, member), value[key])
+        for key, member in structure.members.items()
+        if value.get(key) is not None
     )
 
 
-def identity_document(identity: Identity) -> bytes:
-    return (
-        f'{_XML_DECL}<CloudFrontOriginAccessIdentity xmlns="{NAMESPACE}">'
-        f"<Id>{identity.id}</Id><S3CanonicalUserId>{identity.s3_canonical_user_id}"
-        f"</S3CanonicalUserId>{_config_element(identity)}</CloudFrontOriginAccessIdentity>"
-    ).encode()
+def _encode(shape: Any, name: str, value: Any) -> str:
+    kind = shape.type_name
+    if kind == "structure":
+        return f"<{name}>{_encode_members(shape, value)}</{name}>"
+    if kind == "list":
+        if not value:
+            return ""  # CloudFront omits a list with no entries (e.g. an empty page's Items)
+        member_name = model.element_name("member", shape.member)
+        items = "".join(_encode(shape.member, member_name, item) for item in value)
+        return f"<{name}>{items}</{name}>"
+    if kind == "boolean":
+        return f"<{name}>{'true' if value else 'false'}</{name}>"
+    return f"<{name}>{escape(str(value))}</{name}>"
 
 
-def config_document(identity: Identity) -> bytes:
-    return (
-        f'{_XML_DECL}<{_CONFIG_TAG} xmlns="{NAMESPACE}">'
-        f"<CallerReference>{escape(identity.caller_reference)}</CallerReference>"
-        f"<Comment>{escape(identity.comment)}</Comment></{_CONFIG_TAG}>"
-    ).encode()
+def response(operation_name: str, output: Mapping[str, Any], *, status: int) -> web.Response:
+    """The HTTP response for an operation's output: payload as body, header members as headers."""
+    shape = model.operation(operation_name).output_shape
+    payload = model.payload_member(shape)
+    headers: dict[str, str] = {}
+    body: bytes | None = None
+    if shape is not None:
+        for key, member in shape.members.items():
+            if member.serialization.get("location") == "header" and output.get(key) is not None:
+                headers[model.element_name(key, member)] = str(output[key])
+    if payload is not None:
+        member = shape.members[payload]
+        body = encode(member, model.element_name(payload, member), output[payload])
+        headers["Content-Type"] = _XML_CONTENT_TYPE
+    return web.Response(body=body, status=status, headers=headers)
 
 
-def list_document(
-    marker: str, max_items: int, page: Sequence[Identity], is_truncated: bool
-) -> bytes:
-    parts = [
-        f'{_XML_DECL}<CloudFrontOriginAccessIdentityList xmlns="{NAMESPACE}">',
-        f"<Marker>{escape(marker)}</Marker>",
-    ]
-    if is_truncated and page:
-        parts.append(f"<NextMarker>{page[-1].id}</NextMarker>")
-    parts.append(
-        f"<MaxItems>{max_items}</MaxItems>"
-        f"<IsTruncated>{'true' if is_truncated else 'false'}</IsTruncated>"
-        f"<Quantity>{len(page)}</Quantity>"
-    )
-    if page:
-        parts.append("<Items>")
-        parts.extend(
-            "<CloudFrontOriginAccessIdentitySummary>"
-            f"<Id>{item.id}</Id><S3CanonicalUserId>{item.s3_canonical_user_id}"
-            f"</S3CanonicalUserId><Comment>{escape(item.comment)}</Comment>"
-            "</CloudFrontOriginAccessIdentitySummary>"
-            for item in page
-        )
-        parts.append("</Items>")
-    parts.append("</CloudFrontOriginAccessIdentityList>")
-    return "".join(parts).encode()
+def malformed_document(operation_name: str) -> bytes:
+    """A truncated document of the operation's output shape, as a cut-off response would be.
+
+    Raises ValueError for an operation with no output document: there is nothing to
+    truncate, and an empty success would look like a real one.
+    """
+    shape = model.operation(operation_name).output_shape
+    payload = model.payload_member(shape)
+    if payload is None:
+        raise ValueError(f"{operation_name} answers with no body, so it has none to malform")
+    member = shape.members[payload]
+    first_key, first = next(iter(member.members.items()))
+    root, child = model.element_name(payload, member), model.element_name(first_key, first)
+    return f'{_XML_DECL}<{root} xmlns="{model.namespace()}"><{child}>E1'.encode()
 
 
-def malformed_document(operation: str) -> bytes:
-    """A truncated document of roughly the right shape, as a cut-off response would be."""
-    root = {
-        GET_CONFIG: _CONFIG_TAG,
-        LIST: "CloudFrontOriginAccessIdentityList",
-    }.get(operation, "CloudFrontOriginAccessIdentity")
-    return f'{_XML_DECL}<{root} xmlns="{NAMESPACE}"><Id>E1'.encode()
-
-
-def xml_response(
-    body: bytes, *, status: int = 200, headers: dict[str, str] | None = None
-) -> web.Response:
-    all_headers = {"Content-Type": _XML_CONTENT_TYPE}
-    if headers:
-        all_headers.update(headers)
-    return web.Response(body=body, status=status, headers=all_headers)
+def xml_response(body: bytes, *, status: int = 200) -> web.Response:
+    return web.Response(body=body, status=status, headers={"Content-Type": _XML_CONTENT_TYPE})
 
 
 def error_document(code: str, message: str, request_id: str, status: int) -> bytes:
     kind = "Receiver" if status >= 500 else "Sender"
     return (
-        f'{_XML_DECL}<ErrorResponse xmlns="{NAMESPACE}"><Error><Type>{kind}</Type>'
+        f'{_XML_DECL}<ErrorResponse xmlns="{model.namespace()}"><Error><Type>{kind}</Type>'
         f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
         f"<RequestId>{request_id}</RequestId></ErrorResponse>"
     ).encode()

@@ -66,3 +66,25 @@ def assert_client_error(error: ClientError, code: str, status: int) -> None:
 
 def oai_config(caller_reference: str, comment: str = "") -> dict[str, str]:
     return {"CallerReference": caller_reference, "Comment": comment}
+
+
+OAC_URL_PATH = "/2020-05-31/origin-access-control"
+
+
+def oac_config(
+    name: str,
+    description: str | None = None,
+    *,
+    behavior: str = "always",
+    protocol: str = "sigv4",
+    origin_type: str = "s3",
+) -> dict[str, str]:
+    config = {
+        "Name": name,
+        "SigningProtocol": protocol,
+        "SigningBehavior": behavior,
+        "OriginAccessControlOriginType": origin_type,
+    }
+    if description is not None:
+        config["Description"] = description
+    return config

@@ -65,9 +65,17 @@ async def test_admin_delete_faults_clears_them(
         {"http_status": True},
         {"times": "3"},
         {"drop_connection": True, "malformed_body": True},
+        {"operation": "DeleteOriginAccessControl", "malformed_body": True},
         ["not", "an", "object"],
     ],
-    ids=["unknown-field", "bool-as-int", "string-as-int", "exclusive-outcomes", "not-object"],
+    ids=[
+        "unknown-field",
+        "bool-as-int",
+        "string-as-int",
+        "exclusive-outcomes",
+        "malformed-body-on-delete",
+        "not-object",
+    ],
 )
 async def test_admin_rejects_invalid_fault_json(
     emulator: Emulator, admin: aiohttp.ClientSession, body: Any

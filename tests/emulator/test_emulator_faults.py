@@ -89,7 +89,7 @@ async def test_latency_combines_with_an_error(emulator: Emulator, cf_no_retry: A
 async def test_latency_exceeding_the_client_timeout_is_a_read_timeout(
     emulator: Emulator,
 ) -> None:
-    # Short enough that the still-sleeping handler does not hold up teardown much.
+    # The handler still sleeps when the client gives up; the emulator's stop wakes it.
     emulator.add_fault(FaultRule(latency=0.5))
     config = Config(read_timeout=0.2, retries={"total_max_attempts": 1})
     async with make_client(emulator, config) as cf:
@@ -157,6 +157,25 @@ async def test_malformed_body_is_a_parse_error(emulator: Emulator, cf_no_retry: 
         await cf_no_retry.list_cloud_front_origin_access_identities()
     [record] = emulator.request_log
     assert record.status == 200
+
+
+async def test_malformed_body_for_any_operation_skips_delete_which_has_no_body(
+    emulator: Emulator, cf_no_retry: Any
+) -> None:
+    # A 200 with a broken body on Delete would read as success without deleting anything.
+    created = await cf_no_retry.create_cloud_front_origin_access_identity(
+        CloudFrontOriginAccessIdentityConfig=oai_config("ref")
+    )
+    emulator.add_fault(FaultRule(malformed_body=True, times=1))
+    deleted = await cf_no_retry.delete_cloud_front_origin_access_identity(
+        Id=created["CloudFrontOriginAccessIdentity"]["Id"], IfMatch=created["ETag"]
+    )
+    assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert emulator.identities() == []
+    # The rule was not used up by the Delete: the next call with a body gets it.
+    with pytest.raises(ResponseParserError):
+        await cf_no_retry.list_cloud_front_origin_access_identities()
+    assert [record.fault is not None for record in emulator.request_log] == [False, False, True]
 
 
 async def test_fault_with_times_expires_after_that_many_calls(
@@ -248,6 +267,8 @@ async def test_reset_drops_state_faults_and_log(emulator: Emulator, cf: Any) -> 
         {"probability": 1.5},
         {"latency": -1.0},
         {"http_status": 700},
+        {"operation": "DeleteCloudFrontOriginAccessIdentity", "malformed_body": True},
+        {"operation": "DeleteOriginAccessControl", "malformed_body": True},
     ],
     ids=[
         "unknown-operation",
@@ -257,6 +278,8 @@ async def test_reset_drops_state_faults_and_log(emulator: Emulator, cf: Any) -> 
         "probability-above-one",
         "negative-latency",
         "bad-status",
+        "malformed-body-on-oai-delete",
+        "malformed-body-on-oac-delete",
     ],
 )
 def test_invalid_fault_rules_are_rejected(kwargs: dict[str, Any]) -> None:

@@ -7,9 +7,10 @@ import string
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from service.emulator import Emulator
-from tests.emulator.emulator_helpers import oai_config
+from tests.emulator.emulator_helpers import assert_client_error, oai_config
 
 ID_RE = re.compile(r"E[A-Z0-9]{13}")
 S3_ID_RE = re.compile(r"[0-9a-f]{96}")
@@ -210,19 +211,42 @@ async def test_idempotent_create_with_same_config_returns_existing_identity(
     assert len(emulator.identities()) == 1
 
 
-async def test_idempotent_create_compares_against_the_updated_config(cf: Any) -> None:
+async def test_idempotent_create_compares_with_the_original_request_after_an_update(
+    emulator: Emulator, cf: Any
+) -> None:
     first = await cf.create_cloud_front_origin_access_identity(
-        CloudFrontOriginAccessIdentityConfig=oai_config("ref-1", "old")
+        CloudFrontOriginAccessIdentityConfig=oai_config("ref-1", "hello world")
     )
     updated = await cf.update_cloud_front_origin_access_identity(
         Id=first["CloudFrontOriginAccessIdentity"]["Id"],
         IfMatch=first["ETag"],
         CloudFrontOriginAccessIdentityConfig=oai_config("ref-1", "new"),
     )
+    # A replay of the original request is still that request: it returns the identity,
+    # as it is now.
     again = await cf.create_cloud_front_origin_access_identity(
-        CloudFrontOriginAccessIdentityConfig=oai_config("ref-1", "new")
+        CloudFrontOriginAccessIdentityConfig=oai_config("ref-1", "hello world")
     )
+    assert again["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert again["CloudFrontOriginAccessIdentity"] == updated["CloudFrontOriginAccessIdentity"]
     assert again["ETag"] == updated["ETag"]
+    assert len(emulator.identities()) == 1
+
+
+async def test_create_with_the_updated_config_is_not_a_replay(cf: Any) -> None:
+    first = await cf.create_cloud_front_origin_access_identity(
+        CloudFrontOriginAccessIdentityConfig=oai_config("ref-1", "hello world")
+    )
+    await cf.update_cloud_front_origin_access_identity(
+        Id=first["CloudFrontOriginAccessIdentity"]["Id"],
+        IfMatch=first["ETag"],
+        CloudFrontOriginAccessIdentityConfig=oai_config("ref-1", "new"),
+    )
+    with pytest.raises(ClientError) as caught:
+        await cf.create_cloud_front_origin_access_identity(
+            CloudFrontOriginAccessIdentityConfig=oai_config("ref-1", "new")
+        )
+    assert_client_error(caught.value, "CloudFrontOriginAccessIdentityAlreadyExists", 409)
 
 
 async def test_caller_reference_is_reusable_after_delete(cf: Any) -> None:

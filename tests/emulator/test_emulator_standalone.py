@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from service.emulator import Emulator, running_emulator
+from service.emulator import Emulator
 from tests.emulator.emulator_helpers import ACCESS_KEY, SECRET_KEY, make_client, oai_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -29,8 +29,8 @@ async def test_start_returns_loopback_base_url_and_stop_releases_it() -> None:
     await emulator.stop()
 
 
-async def test_running_emulator_context_manager_serves_requests() -> None:
-    async with running_emulator(account_limit=5) as emulator, make_client(emulator) as cf:
+async def test_emulator_context_manager_serves_requests() -> None:
+    async with Emulator(account_limit=5) as emulator, make_client(emulator) as cf:
         await cf.create_cloud_front_origin_access_identity(
             CloudFrontOriginAccessIdentityConfig=oai_config("ref")
         )
