@@ -50,8 +50,7 @@ async def facade_process(
     *args: str, env: Mapping[str, str] | None = None, listen: str = "127.0.0.1:0"
 ) -> AsyncIterator[FacadeProcess]:
     """Start `python -m service --listen … *args` and wait for its "serving" log line."""
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CLOUDFRONT_"))}
-    child_env.update(env or {})
+    child_env = {**os.environ, **(env or {})}  # isolated by tests/conftest.py
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "service", "--listen", listen, *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=child_env,
@@ -85,8 +84,7 @@ def run_cli(args: Sequence[str], env: Mapping[str, str] | None = None,
     """Run the console entry point to completion (for exit-code tests)."""
     import subprocess
 
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CLOUDFRONT_"))}
-    child_env.update(env or {})
+    child_env = {**os.environ, **(env or {})}  # isolated by tests/conftest.py
     done = subprocess.run([sys.executable, "-m", "service", *args], capture_output=True,
                           text=True, env=child_env, timeout=timeout, check=False)
     return done.returncode, done.stdout, done.stderr
