@@ -87,6 +87,21 @@ def add_routes(app: web.Application, emulator: Emulator) -> None:
             return _error(404, f"no identity {identity_id}")
         return web.json_response({"identity": dataclasses.asdict(identity)})
 
+    async def held(request: web.Request) -> web.Response:
+        # ?at_least=N long-polls until N requests are held, for tests outside the process.
+        raw = request.query.get("at_least")
+        if raw is not None:
+            if not raw.isdigit():
+                return _error(400, "at_least must be a non-negative integer")
+            try:
+                await emulator.wait_held(int(raw))
+            except RuntimeError as exc:
+                return _error(503, str(exc))
+        return web.json_response({"held": emulator.held})
+
+    async def release(request: web.Request) -> web.Response:
+        return web.json_response({"released": emulator.release_held()})
+
     async def reset(request: web.Request) -> web.Response:
         emulator.reset()
         return web.json_response({"reset": True})
@@ -103,6 +118,8 @@ def add_routes(app: web.Application, emulator: Emulator) -> None:
     router.add_delete(f"{PREFIX}/requests", clear_requests)
     router.add_get(f"{PREFIX}/identities", list_identities)
     router.add_post(f"{PREFIX}/identities/{{id}}/in-use", set_in_use)
+    router.add_get(f"{PREFIX}/held", held)
+    router.add_post(f"{PREFIX}/release", release)
     router.add_post(f"{PREFIX}/reset", reset)
     # Keeps unknown admin paths (or methods) out of the CloudFront catch-all.
     router.add_route("*", f"{PREFIX}/{{tail:.*}}", not_found)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import re
@@ -19,6 +18,7 @@ from aiohttp import web
 
 from service.emulator import admin, wire
 from service.emulator.faults import FaultInjector, FaultRule, RequestRecord
+from service.emulator.parking import Parking, Stopped
 from service.emulator.sigv4 import Authenticator
 from service.emulator.store import Identity, IdentityStore
 from service.emulator.wire import ApiError
@@ -104,6 +104,7 @@ class Emulator:
         self._store = IdentityStore(account_limit, self._new_rng("ids"))
         self._faults = FaultInjector(self._new_rng("faults"))
         self.request_log: list[RequestRecord] = []
+        self._parking = Parking()
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
 
@@ -134,6 +135,7 @@ class Emulator:
             raise RuntimeError("the emulator is already running")
         runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=_SHUTDOWN_TIMEOUT)
         await runner.setup()
+        self._parking.open()
         try:
             site = web.TCPSite(runner, self.host, self.port)
             await site.start()
@@ -150,6 +152,8 @@ class Emulator:
         runner, self._runner = self._runner, None
         self._base_url = None
         if runner is not None:
+            # Wake held and sleeping requests first: they drop their connections at once.
+            self._parking.stop()
             await runner.cleanup()
 
     async def __aenter__(self) -> Emulator:
@@ -194,6 +198,22 @@ class Emulator:
     def identities(self) -> list[Identity]:
         """A snapshot of all identities, ordered by Id."""
         return self._store.snapshot()
+
+    @property
+    def held(self) -> int:
+        """How many requests a ``hold`` fault is holding right now."""
+        return self._parking.held
+
+    async def wait_held(self, count: int) -> None:
+        """Return once at least ``count`` requests are held; RuntimeError if the emulator stops."""
+        try:
+            await self._parking.wait_held(count)
+        except Stopped:
+            raise RuntimeError("the emulator stopped while waiting for held requests") from None
+
+    def release_held(self) -> int:
+        """Let every held request go on; later matching requests are held again."""
+        return self._parking.release()
 
     def clear_request_log(self) -> None:
         self.request_log.clear()
@@ -251,6 +271,8 @@ class Emulator:
             response, dropped = await self._process(request, record, request_id)
         except ApiError as error:
             response, dropped = wire.error_response(error, request_id), False
+        except Stopped:
+            response, dropped = _drop(request), True
         # A dropped connection keeps status None: the client never saw one.
         record.status = None if dropped else response.status
         return response
@@ -280,9 +302,11 @@ class Emulator:
             raise ApiError("NotFound", f"There is no CloudFront resource at {path}.", 404)
         rule = self._faults.select(operation)
         record.fault = rule
+        if rule is not None and rule.hold:
+            await self._parking.hold()
         if rule is not None and not rule.after_commit:
             if rule.latency:
-                await asyncio.sleep(rule.latency)
+                await self._parking.sleep(rule.latency)
             if rule.has_outcome:
                 return self._fault_response(rule, operation, request, request_id)
         try:
@@ -291,7 +315,7 @@ class Emulator:
             response = wire.error_response(error, request_id)
         if rule is not None and rule.after_commit:
             if rule.latency:
-                await asyncio.sleep(rule.latency)
+                await self._parking.sleep(rule.latency)
             if rule.has_outcome:
                 return self._fault_response(rule, operation, request, request_id)
         return response, False

@@ -17,7 +17,10 @@ class FaultRule:
     """How to misbehave for matching CloudFront calls.
 
     Outcomes are exclusive: an error (``error_code``), a dropped connection or a
-    malformed body; with none of them the rule only adds latency.
+    malformed body; with none of them the rule only adds latency or a hold.
+    ``hold`` makes the request wait, before the operation runs, until the emulator's
+    ``release_held()`` (or ``POST /_emulator/release``): tests then wait on
+    ``wait_held(n)`` instead of racing the clock. It combines with everything else.
     ``after_commit`` performs the operation first and then applies the outcome, so
     the client loses a response for a committed change; its latency then also
     comes after the commit (a slow response rather than a slow request).
@@ -31,6 +34,7 @@ class FaultRule:
     drop_connection: bool = False
     after_commit: bool = False
     malformed_body: bool = False
+    hold: bool = False
     times: int | None = None
     probability: float = 1.0
 
@@ -89,6 +93,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "drop_connection": (bool,),
     "after_commit": (bool,),
     "malformed_body": (bool,),
+    "hold": (bool,),
     "times": (int, _NONE),
     "probability": (int, float),
 }
