@@ -13,7 +13,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-STARTUP_TIMEOUT = 15.0
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+# Bounds on waits that only end early when something is broken: generous, so that a loaded
+# machine is slow rather than wrong. No test asserts how long anything took.
+STARTUP_TIMEOUT = 60.0
 
 
 @dataclass
@@ -23,12 +28,47 @@ class FacadeProcess:
     serving: dict[str, Any]
     lines: list[str] = field(default_factory=list)
     _reader: asyncio.Task[None] | None = None
+    _new_line: asyncio.Event = field(default_factory=asyncio.Event)
 
     def signal(self, signum: int = signal.SIGTERM) -> None:
         self.process.send_signal(signum)
 
-    async def wait(self, within: float = 30.0) -> int:
+    async def wait(self, within: float = 60.0) -> int:
         return await asyncio.wait_for(self.process.wait(), within)
+
+    async def logged(self, message: str, within: float = 60.0) -> dict[str, Any]:
+        """The first log record with this message, waiting for the process to write it."""
+
+        async def first() -> dict[str, Any]:
+            while True:
+                self._new_line.clear()
+                for record in self.records():
+                    if record.get("message") == message:
+                        return record
+                if self._reader is None or self._reader.done():
+                    raise AssertionError(f"the facade exited without logging {message!r}")
+                await self._new_line.wait()
+
+        return await asyncio.wait_for(first(), within)
+
+    async def draining(self, within: float = 60.0) -> None:
+        """Wait until the process has begun its drain: its health says NOT_SERVING, or it no
+        longer answers at all. (It logs "draining" on the signal, a moment before that.)"""
+        await self.logged("draining", within)
+
+        async def not_serving() -> None:
+            while True:
+                async with grpc.aio.insecure_channel(self.address) as channel:
+                    try:
+                        answer = await health_pb2_grpc.HealthStub(channel).Check(
+                            health_pb2.HealthCheckRequest(), timeout=within)
+                    except grpc.aio.AioRpcError:
+                        return
+                if answer.status != health_pb2.HealthCheckResponse.SERVING:
+                    return
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(not_serving(), within)
 
     async def output(self) -> str:
         """Everything the process wrote, once it has exited."""
@@ -40,9 +80,13 @@ class FacadeProcess:
         return [json.loads(line) for line in self.lines if line.startswith("{")]
 
 
-async def _pump(stream: asyncio.StreamReader, sink: list[str]) -> None:
-    while line := await stream.readline():
-        sink.append(line.decode(errors="replace").rstrip("\n"))
+async def _pump(stream: asyncio.StreamReader, handle: FacadeProcess) -> None:
+    try:
+        while line := await stream.readline():
+            handle.lines.append(line.decode(errors="replace").rstrip("\n"))
+            handle._new_line.set()
+    finally:
+        handle._new_line.set()  # wakes `logged` to see the end of the output
 
 
 @asynccontextmanager
@@ -60,7 +104,7 @@ async def facade_process(
     try:
         serving = await asyncio.wait_for(_wait_serving(process.stdout, lines), STARTUP_TIMEOUT)
         handle = FacadeProcess(process, serving["address"], serving, lines)
-        handle._reader = asyncio.create_task(_pump(process.stdout, lines))
+        handle._reader = asyncio.create_task(_pump(process.stdout, handle))
         yield handle
     finally:
         if process.returncode is None:
