@@ -13,12 +13,42 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 # Bounds on waits that only end early when something is broken: generous, so that a loaded
 # machine is slow rather than wrong. No test asserts how long anything took.
 STARTUP_TIMEOUT = 60.0
+
+
+class EmulatorAdmin:
+    """The admin API (/_emulator/…) of an emulator in another process, e.g. a facade process's
+    embedded one: a test holds calls upstream and releases them on command through it."""
+
+    def __init__(self, http: aiohttp.ClientSession, base_url: str) -> None:
+        self.http = http
+        self.admin = f"{base_url}/_emulator"
+
+    async def hold_every_call(self) -> None:
+        async with self.http.post(f"{self.admin}/faults", json={"hold": True}) as answer:
+            assert answer.status == 201, await answer.text()
+
+    async def clear_faults(self) -> None:
+        async with self.http.delete(f"{self.admin}/faults") as answer:
+            assert answer.status == 200, await answer.text()
+
+    async def wait_held(self, count: int, within: float = 60.0) -> None:
+        """Return once the emulator holds at least `count` requests."""
+        async with self.http.get(f"{self.admin}/held", params={"at_least": count},
+                                 timeout=aiohttp.ClientTimeout(total=within)) as answer:
+            assert (await answer.json())["held"] >= count
+
+    async def release(self) -> int:
+        """Let every held request go on; returns how many were held."""
+        async with self.http.post(f"{self.admin}/release") as answer:
+            released: int = (await answer.json())["released"]
+            return released
 
 
 @dataclass

@@ -18,7 +18,7 @@ import grpc
 import pytest
 
 from service.emulator import Emulator, FaultRule
-from tests.process import FacadeProcess, facade_process
+from tests.process import EmulatorAdmin, FacadeProcess, facade_process
 from tests.reliability.conftest import Figures
 from tests.reliability.support import (
     LIST,
@@ -59,19 +59,13 @@ async def drain_while_held(proc: FacadeProcess, calls: Sequence[asyncio.Future[O
 
 async def test_sigterm_lets_200_in_flight_calls_finish_and_exits_0(figures: Figures) -> None:
     async with facade_process("--emulator", "--aws-max-attempts", "1") as proc:
-        admin = f"{proc.serving['emulator']}/_emulator"
         async with aiohttp.ClientSession() as http, \
                 grpc.aio.insecure_channel(proc.address) as channel:
-            async with http.post(f"{admin}/faults", json={"hold": True}) as answer:
-                assert answer.status == 201, await answer.text()
-
-            async def all_held() -> None:
-                async with http.get(f"{admin}/held", params={"at_least": IN_FLIGHT}) as answer:
-                    assert (await answer.json())["held"] >= IN_FLIGHT
+            upstream = EmulatorAdmin(http, proc.serving["emulator"])
+            await upstream.hold_every_call()
 
             async def release() -> None:
-                async with http.post(f"{admin}/release") as answer:
-                    assert (await answer.json())["released"] == IN_FLIGHT
+                assert await upstream.release() == IN_FLIGHT
 
             stub = Stub(channel)
             calls = [asyncio.ensure_future(outcome(
@@ -79,7 +73,8 @@ async def test_sigterm_lets_200_in_flight_calls_finish_and_exits_0(figures: Figu
                 if n < EMBEDDED_CREATES else
                 stub.ListCloudFrontOriginAccessIdentities(LIST)))
                 for n in range(IN_FLIGHT)]
-            code, drain = await drain_while_held(proc, calls, all_held(), release)
+            code, drain = await drain_while_held(
+                proc, calls, upstream.wait_held(IN_FLIGHT, HANG_GUARD), release)
             results = await asyncio.gather(*calls)
         await proc.output()  # every line the process wrote, read to the end
     logged = [r for r in proc.records() if r.get("message") == "call"]

@@ -18,38 +18,17 @@ import grpc
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
 from tests.conftest import LIST
-from tests.process import FacadeProcess, facade_process
+from tests.process import EmulatorAdmin, FacadeProcess, facade_process
 
 # Only bounds waits that end early unless something is broken; nothing asserts a duration.
 HANG_GUARD = 60.0
 
 
-class Upstream:
-    """The admin API of a facade process's embedded emulator."""
-
-    def __init__(self, http: aiohttp.ClientSession, facade: FacadeProcess) -> None:
-        self.http = http
-        self.admin = f"{facade.serving['emulator']}/_emulator"
-
-    async def hold_every_call(self) -> None:
-        async with self.http.post(f"{self.admin}/faults", json={"hold": True}) as answer:
-            assert answer.status == 201, await answer.text()
-
-    async def wait_held(self, count: int) -> None:
-        async with self.http.get(f"{self.admin}/held", params={"at_least": count},
-                                 timeout=aiohttp.ClientTimeout(total=HANG_GUARD)) as answer:
-            assert (await answer.json())["held"] >= count
-
-    async def release(self) -> int:
-        async with self.http.post(f"{self.admin}/release") as answer:
-            released: int = (await answer.json())["released"]
-            return released
-
-
 @asynccontextmanager
-async def holding_facade(*args: str) -> AsyncIterator[tuple[FacadeProcess, Upstream]]:
+async def holding_facade(*args: str) -> AsyncIterator[tuple[FacadeProcess, EmulatorAdmin]]:
+    """A facade process whose embedded emulator holds every call until released."""
     async with facade_process("--emulator", *args) as facade, aiohttp.ClientSession() as http:
-        upstream = Upstream(http, facade)
+        upstream = EmulatorAdmin(http, facade.serving["emulator"])
         await upstream.hold_every_call()
         yield facade, upstream
 
