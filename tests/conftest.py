@@ -1,9 +1,14 @@
-"""Shared fixtures: a real facade on a free loopback port, backed by the real emulator."""
+"""Shared fixtures: a real facade on a free loopback port, backed by the real emulator.
+
+Also the one place that isolates the environment every test (and every child process a test
+starts) runs in, builds the common requests, and names the service's RPCs.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -23,6 +28,40 @@ TEST_SETTINGS = Settings(listen="127.0.0.1:0", emulator=True, aws_max_attempts=1
                          aws_read_timeout=5.0, log_level="WARNING")
 
 FacadeFactory = Callable[..., AbstractAsyncContextManager[Facade]]
+
+#: The service under test, and its RPC names, from the descriptors the facade serves.
+OAI_SERVICE = pb.DESCRIPTOR.services_by_name["OriginAccessIdentityService"]
+SERVICE = f"/{OAI_SERVICE.full_name}/"
+RPCS = tuple(method.name for method in OAI_SERVICE.methods)
+
+# What would make a test (or a child process it starts) read settings, credentials or routes the
+# test did not choose: the developer's AWS profile, the instance metadata service, a
+# CLOUDFRONT_FACADE_* setting, gRPC tuning, or a proxy in front of loopback.
+_FOREIGN_PREFIXES = ("AWS_", "CLOUDFRONT_FACADE_", "GRPC_")
+_FOREIGN_NAMES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "grpc_proxy",
+                  "no_grpc_proxy"}
+# botocore then finds no credentials at all unless a test gives some.
+NO_AMBIENT_AWS = {
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_environment() -> Iterator[None]:
+    """Every test runs without the developer's AWS, facade, gRPC and proxy settings.
+
+    Session-scoped so that module-scoped servers start isolated too; a test that needs a
+    variable sets it with `monkeypatch.setenv` (or passes `env=` to a child process).
+    """
+    with pytest.MonkeyPatch.context() as env:
+        for name in list(os.environ):
+            if name.upper().startswith(_FOREIGN_PREFIXES) or name.lower() in _FOREIGN_NAMES:
+                env.delenv(name)
+        for name, value in NO_AMBIENT_AWS.items():
+            env.setenv(name, value)
+        yield
 
 
 @pytest.fixture
@@ -58,18 +97,37 @@ def stub(channel: grpc.aio.Channel) -> pb_grpc.OriginAccessIdentityServiceStub:
     return pb_grpc.OriginAccessIdentityServiceStub(channel)
 
 
+# -- requests: the one builder ------------------------------------------------------------------
+
+
 def config(caller_reference: str, comment: str = "") -> pb.CloudFrontOriginAccessIdentityConfig:
     return pb.CloudFrontOriginAccessIdentityConfig(caller_reference=caller_reference,
                                                    comment=comment)
 
 
+def create_request(caller_reference: str,
+                   comment: str = "") -> pb.CreateCloudFrontOriginAccessIdentityRequest:
+    return pb.CreateCloudFrontOriginAccessIdentityRequest(
+        cloud_front_origin_access_identity_config=config(caller_reference, comment))
+
+
+def update_request(identity_id: str, etag: str, caller_reference: str,
+                   comment: str) -> pb.UpdateCloudFrontOriginAccessIdentityRequest:
+    return pb.UpdateCloudFrontOriginAccessIdentityRequest(
+        id=identity_id, if_match=etag,
+        cloud_front_origin_access_identity_config=config(caller_reference, comment))
+
+
+LIST = pb.ListCloudFrontOriginAccessIdentitiesRequest()
+
+
 async def create(stub: pb_grpc.OriginAccessIdentityServiceStub, caller_reference: str,
                  comment: str = "") -> pb.CreateCloudFrontOriginAccessIdentityResponse:
     return await stub.CreateCloudFrontOriginAccessIdentity(
-        pb.CreateCloudFrontOriginAccessIdentityRequest(
-            cloud_front_origin_access_identity_config=config(caller_reference, comment)
-        )
-    )
+        create_request(caller_reference, comment))
+
+
+# -- errors ---------------------------------------------------------------------------------------
 
 
 def rich_status(error: grpc.aio.AioRpcError) -> status_pb2.Status:

@@ -10,6 +10,7 @@ import pytest
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
 from service.emulator import Emulator
+from service.emulator.wire import OAI_PATH
 from tests.conftest import config, create, error_info
 
 Stub = pb_grpc.OriginAccessIdentityServiceStub
@@ -20,7 +21,7 @@ async def test_full_lifecycle_create_read_update_list_delete(stub: Stub) -> None
     identity = created.cloud_front_origin_access_identity
     assert re.fullmatch(r"E[A-Z0-9]{13}", identity.id)
     assert re.fullmatch(r"[0-9a-f]{96}", identity.s3_canonical_user_id)
-    assert created.location.endswith(f"/2020-05-31/origin-access-identity/cloudfront/{identity.id}")
+    assert created.location.endswith(f"{OAI_PATH}/{identity.id}")
     assert created.etag
 
     got = await stub.GetCloudFrontOriginAccessIdentity(

@@ -13,22 +13,15 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# Variables that would make a child process talk to something other than the loopback facade
-# under test, or read settings the test did not choose.
-_DROPPED_PREFIXES = ("CLOUDFRONT_FACADE_", "AWS_", "GRPC_")
-_DROPPED_NAMES = {"pythonpath", "pythonhome", "http_proxy", "https_proxy", "grpc_proxy",
-                  "all_proxy", "no_grpc_proxy"}
+# The environment is already free of AWS, facade, gRPC and proxy settings (tests/conftest.py);
+# a child that installs or imports the package must also not see this checkout on its path.
+_DROPPED_NAMES = {"PYTHONPATH", "PYTHONHOME"}
 
 
 @pytest.fixture(scope="session")
 def child_env() -> dict[str, str]:
-    """The environment for child processes: this one without facade, AWS, gRPC or proxy settings."""
-    return {
-        name: value
-        for name, value in os.environ.items()
-        if not name.upper().startswith(_DROPPED_PREFIXES)
-        and name.lower() not in _DROPPED_NAMES
-    }
+    """The environment for child processes: this one without a Python path of its own."""
+    return {name: value for name, value in os.environ.items() if name not in _DROPPED_NAMES}
 
 
 @pytest.fixture

@@ -273,8 +273,11 @@ def test_build_context_holds_only_the_package_and_its_metadata() -> None:
 
 
 # -- the replayed install --------------------------------------------------------------------
+# Builds a wheelhouse and a fresh virtual environment: the costliest tests of the suite, so they
+# run in .ci/run (and with `pytest -m image`), not in the everyday `pytest`.
 
 
+@pytest.mark.image
 def test_image_environment_imports_the_facade_from_the_installed_wheel(
     image_venv: Path, child_env: dict[str, str], short_tmp: Path
 ) -> None:
@@ -285,6 +288,7 @@ def test_image_environment_imports_the_facade_from_the_installed_wheel(
     assert Path(result.stdout.strip()).is_relative_to(image_venv)
 
 
+@pytest.mark.image
 def test_image_environment_has_no_dev_tools(image_venv: Path, child_env: dict[str, str]) -> None:
     result = subprocess.run(
         [str(image_venv / "bin" / "python"), "-m", "pip", "list", "--format", "json"],
@@ -296,6 +300,7 @@ def test_image_environment_has_no_dev_tools(image_venv: Path, child_env: dict[st
     assert installed & DEV_ONLY_DISTRIBUTIONS == set()
 
 
+@pytest.mark.image
 def test_installed_facade_serves_on_tcp_and_exits_zero_on_sigterm(
     image_venv: Path, child_env: dict[str, str], free_port: int, short_tmp: Path
 ) -> None:
@@ -308,6 +313,7 @@ def test_installed_facade_serves_on_tcp_and_exits_zero_on_sigterm(
         facade.kill()
 
 
+@pytest.mark.image
 def test_installed_facade_serves_on_a_unix_socket_for_exec_probes(
     image_venv: Path, child_env: dict[str, str], short_tmp: Path
 ) -> None:

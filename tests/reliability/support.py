@@ -15,22 +15,18 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
+
+# The one request builder and RPC list live in tests/conftest.py; re-exported for the scenarios.
+from tests.conftest import LIST as LIST
+from tests.conftest import RPCS as RPCS
+from tests.conftest import SERVICE as SERVICE
+from tests.conftest import create_request as create_request
 from tests.conftest import rich_status
+from tests.conftest import update_request as update_request
 
 S = grpc.StatusCode
 Stub = pb_grpc.OriginAccessIdentityServiceStub
-SERVICE = "/cloudfront.v1.OriginAccessIdentityService/"
-RPCS = (
-    "CreateCloudFrontOriginAccessIdentity",
-    "GetCloudFrontOriginAccessIdentity",
-    "GetCloudFrontOriginAccessIdentityConfig",
-    "UpdateCloudFrontOriginAccessIdentity",
-    "DeleteCloudFrontOriginAccessIdentity",
-    "ListCloudFrontOriginAccessIdentities",
-)
-
 #: Every code the README's two error tables name, plus OK.
 DOCUMENTED = frozenset({
     S.OK, S.NOT_FOUND, S.PERMISSION_DENIED, S.ALREADY_EXISTS, S.FAILED_PRECONDITION, S.ABORTED,
@@ -47,18 +43,11 @@ _LEAKS = (
     re.compile(r"<[a-z_.]+ object at 0x"),
 )
 
-# Loopback only, and never the instance metadata service, whatever the developer's machine has.
-NO_AMBIENT_AWS = {
-    "AWS_EC2_METADATA_DISABLED": "true",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-}
-
-
 def aws_env(access_key: str, secret_key: str, session_token: str | None = None,
             **extra: str) -> dict[str, str]:
-    """Environment for a facade process that signs with these static credentials."""
-    env = {**NO_AMBIENT_AWS, "AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key}
+    """Environment for a facade process that signs with these static credentials (on top of
+    the isolated environment tests/conftest.py gives every test)."""
+    env = {"AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key}
     if session_token is not None:
         env["AWS_SESSION_TOKEN"] = session_token
     env.update(extra)
@@ -161,30 +150,6 @@ def rss_kib(pid: int) -> int:
 
 def open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-# -- requests -----------------------------------------------------------------------------------
-
-
-def oai_config(caller_reference: str, comment: str = "") -> pb.CloudFrontOriginAccessIdentityConfig:
-    return pb.CloudFrontOriginAccessIdentityConfig(caller_reference=caller_reference,
-                                                   comment=comment)
-
-
-def create_request(caller_reference: str,
-                   comment: str = "") -> pb.CreateCloudFrontOriginAccessIdentityRequest:
-    return pb.CreateCloudFrontOriginAccessIdentityRequest(
-        cloud_front_origin_access_identity_config=oai_config(caller_reference, comment))
-
-
-def update_request(identity_id: str, etag: str, caller_reference: str,
-                   comment: str) -> pb.UpdateCloudFrontOriginAccessIdentityRequest:
-    return pb.UpdateCloudFrontOriginAccessIdentityRequest(
-        id=identity_id, if_match=etag,
-        cloud_front_origin_access_identity_config=oai_config(caller_reference, comment))
-
-
-LIST = pb.ListCloudFrontOriginAccessIdentitiesRequest()
 
 
 async def health(channel: grpc.aio.Channel, service: str = "") -> str:

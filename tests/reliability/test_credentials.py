@@ -17,7 +17,6 @@ from tests.process import facade_process
 from tests.reliability.conftest import Figures
 from tests.reliability.support import (
     LIST,
-    NO_AMBIENT_AWS,
     Outcome,
     S,
     Stub,
@@ -90,7 +89,7 @@ async def test_a_restart_picks_up_a_rewritten_shared_credentials_file(
     tmp_path: Path, figures: Figures
 ) -> None:
     credentials = tmp_path / "credentials"
-    env = {**NO_AMBIENT_AWS, "AWS_SHARED_CREDENTIALS_FILE": str(credentials)}
+    env = {"AWS_SHARED_CREDENTIALS_FILE": str(credentials)}
 
     def write(secret: str) -> None:
         credentials.write_text(f"[default]\naws_access_key_id = {OLD_KEY}\n"

@@ -1,5 +1,11 @@
 """Deadlines and cancellation: a stalled upstream never holds a call past its deadline, and a
-cancelled call gives its upstream connection back to the pool."""
+cancelled call gives its upstream connection back to the pool.
+
+Upstream stalls by holding requests (a hold fault) that it never answers, so what ends a call
+can only be its deadline or its cancellation; the tests wait on what they can observe (requests
+held upstream, the facade's in-flight count, a process's exit), never on the clock. How far past
+its deadline a call runs is recorded as a figure, not asserted: that is performance.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +18,15 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import grpc
 import pytest
 
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
-from service.emulator import FaultRule
+from service.emulator import Emulator, FaultRule
 from service.server import Facade
 from tests.conftest import FacadeFactory
-from tests.process import facade_process
+from tests.process import EmulatorAdmin, facade_process
 from tests.reliability.conftest import Figures, size
 from tests.reliability.support import (
     LIST,
@@ -33,21 +40,16 @@ from tests.reliability.support import (
     reasons,
     tally,
     update_request,
-    wait_until,
 )
 
 pytestmark = pytest.mark.reliability
 
 DEADLINES = (0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.5)
 DEADLINE_ROUNDS = size(1, 10)
-SLACK = 0.1  # a caller may wait past its deadline by at most this
-# The facade itself lets go of a stalled call (its concurrency slot, its upstream request) soon
-# after the deadline too; its timers can run late while its loop starts a whole burst of calls.
-SERVER_SLACK = 0.25
-STALL = 5.0
+# Only bounds waits that end early unless something is broken; nothing asserts a duration.
+HANG_GUARD = 120.0
 POOL = 8
 CANCELLED_CALLS = size(300, 5000)
-THROUGHPUT_CALLS = 200
 Rpc = Callable[..., Any]
 
 
@@ -83,10 +85,14 @@ async def timed(rpc: Rpc, request: Any, deadline: float,
 
 async def test_a_stalled_upstream_never_holds_a_call_past_its_deadline(figures: Figures) -> None:
     # A real process, so the caller's event loop is not the server's. Retries on: a deadline
-    # longer than the read timeout spans several stalled attempts.
-    async with facade_process("--emulator", "--emulator-latency", str(STALL),
-                              "--max-concurrency", "500", "--aws-max-attempts", "3",
-                              "--aws-retry-mode", "standard", "--aws-read-timeout", "1") as proc:
+    # longer than the read timeout spans several stalled attempts. A grace far beyond the hang
+    # guard: the drain can only end in time if the facade has let go of every stalled call.
+    async with facade_process("--emulator", "--max-concurrency", "500", "--aws-max-attempts", "3",
+                              "--aws-retry-mode", "standard", "--aws-read-timeout", "1",
+                              "--shutdown-grace", str(10 * HANG_GUARD)) as proc, \
+            aiohttp.ClientSession() as http:
+        upstream = EmulatorAdmin(http, proc.serving["emulator"])
+        await upstream.hold_every_call()
         async with grpc.aio.insecure_channel(proc.address) as channel:
             rpcs = every_rpc(Stub(channel))
             await channel.channel_ready()
@@ -102,15 +108,15 @@ async def test_a_stalled_upstream_never_holds_a_call_past_its_deadline(figures: 
                 finally:
                     gc.enable()
         proc.signal()
-        assert await proc.wait() == 0
+        assert await proc.wait(within=HANG_GUARD) == 0, "a stalled call held the drain"
         await proc.output()
     deadline_of = {request_id: deadline for request_id, deadline, _, _ in results}
-    held = [line["duration_ms"] / 1000 - deadline_of[line["request_id"]]
-            for line in proc.records() if line.get("request_id") in deadline_of
-            and line["message"] == "call"]
+    logged = [line for line in proc.records() if line.get("request_id") in deadline_of
+              and line["message"] == "call"]
+    held = [line["duration_ms"] / 1000 - deadline_of[line["request_id"]] for line in logged]
     waited = [seconds - deadline for _, deadline, seconds, _ in results]
     figures.record(
-        deadline_calls=len(results), deadlines_s=list(DEADLINES), stall_s=STALL,
+        deadline_calls=len(results), deadlines_s=list(DEADLINES), stall="hold",
         deadline_statuses=tally(ended for *_, ended in results),
         deadline_reasons=reasons(ended for *_, ended in results),
         client_overrun_ms={"p50": ms(percentile(waited, 50)),
@@ -121,10 +127,11 @@ async def test_a_stalled_upstream_never_holds_a_call_past_its_deadline(figures: 
     # Or a read timeout before the deadline, once botocore's retry quota is spent on stalls.
     early = [ended for *_, ended in results if ended.code is not S.DEADLINE_EXCEEDED]
     assert {(o.code, o.reason) for o in early} <= {(S.UNAVAILABLE, "UPSTREAM_READ_TIMEOUT")}
-    assert max(waited) <= SLACK, sorted(waited)[-5:]
-    # A call whose deadline passes before the server dispatches it never runs, nor logs.
-    assert 0 < len(held) <= len(results)
-    assert max(held) <= SERVER_SLACK, sorted(held)[-5:]
+    # A call whose deadline passes before the server dispatches it never runs, nor logs; every
+    # call it ran, it ended on the deadline (or the read timeout) although upstream never answered.
+    assert 0 < len(logged) <= len(results)
+    # (The server sees a deadline that passes mid-call as the call being cancelled.)
+    assert {line["code"] for line in logged} <= {"DEADLINE_EXCEEDED", "UNAVAILABLE", "CANCELLED"}
 
 
 async def test_a_deadline_exceeded_call_logs_no_unexpected_failure(
@@ -132,47 +139,33 @@ async def test_a_deadline_exceeded_call_logs_no_unexpected_failure(
 ) -> None:
     async with facade_factory() as facade:
         assert facade.emulator is not None
-        facade.emulator.add_fault(FaultRule(latency=STALL))
+        facade.emulator.add_fault(FaultRule(hold=True))
         async with grpc.aio.insecure_channel(facade.address) as channel:
             stub = Stub(channel)
             ended = await asyncio.gather(*(outcome(
                 stub.ListCloudFrontOriginAccessIdentities(LIST, timeout=deadline))
                 for deadline in (0.2, 0.3, 0.5) for _ in range(10)))
-            await wait_until(lambda: facade.guard.in_flight == 0, within=1.0)
+            await asyncio.wait_for(facade.guard.wait_idle(), HANG_GUARD)
     assert {o.code for o in ended} == {S.DEADLINE_EXCEEDED}
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == []
 
 
-async def calls_per_second(stub: Stub, calls: int, concurrency: int) -> float:
-    """Throughput of `calls` Lists from `concurrency` callers, after a short untimed warm-up
-    (which opens the pool's connections again)."""
-
-    async def run(count: int) -> None:
-        remaining = iter(range(count))
-
-        async def caller() -> None:
-            for _ in remaining:
-                await stub.ListCloudFrontOriginAccessIdentities(LIST, timeout=5)
-
-        await asyncio.gather(*(caller() for _ in range(concurrency)))
-
-    await run(4 * concurrency)
-    started = time.perf_counter()
-    await run(calls)
-    return calls / (time.perf_counter() - started)
-
-
-async def cancel_batch(facade: Facade, calls: list[Callable[[], Any]],
+async def cancel_batch(facade: Facade, emulator: Emulator, calls: list[Callable[[], Any]],
                        rng: random.Random) -> list[Outcome]:
-    """Start calls, cancel them after a random moment (before, while or after reaching
-    upstream), and wait until the facade has let go of every one."""
+    """Start calls and cancel them: on some batches at a random moment (before or while they
+    reach upstream), on the others once upstream holds a full pool of them; then wait until
+    the facade has let go of every one."""
     started = [make() for make in calls]
-    await asyncio.sleep(rng.choice([0, 0.002, 0.01, 0.02, 0.03, 0.05]))
+    if rng.random() < 0.5:
+        await asyncio.sleep(rng.choice([0, 0.002, 0.01, 0.02, 0.03, 0.05]))
+    else:
+        await asyncio.wait_for(emulator.wait_held(POOL), HANG_GUARD)
     for call in started:
         call.cancel()
     results = await asyncio.gather(*(outcome(call) for call in started))
-    await wait_until(lambda: facade.guard.in_flight == 0, within=2.0)
+    await asyncio.wait_for(facade.guard.wait_idle(), HANG_GUARD)
+    emulator.release_held()  # answers nobody waits for any more
     return list(results)
 
 
@@ -189,43 +182,39 @@ async def test_cancelled_calls_do_not_leak_upstream_connections(
             made = await stub.CreateCloudFrontOriginAccessIdentity(create_request("cancel-seed"))
             identity = made.cloud_front_origin_access_identity.id
             makers: list[Callable[[], Any]] = [
-                lambda: stub.ListCloudFrontOriginAccessIdentities(LIST, timeout=30),
+                lambda: stub.ListCloudFrontOriginAccessIdentities(LIST, timeout=HANG_GUARD),
                 lambda: stub.GetCloudFrontOriginAccessIdentity(
-                    pb.GetCloudFrontOriginAccessIdentityRequest(id=identity), timeout=30),
+                    pb.GetCloudFrontOriginAccessIdentityRequest(id=identity), timeout=HANG_GUARD),
                 lambda: stub.UpdateCloudFrontOriginAccessIdentity(
-                    update_request(identity, "ESTALE", "cancel-seed", "x"), timeout=30),
+                    update_request(identity, "ESTALE", "cancel-seed", "x"), timeout=HANG_GUARD),
                 lambda: stub.CreateCloudFrontOriginAccessIdentity(
-                    create_request("cancel-seed"), timeout=30),
+                    create_request("cancel-seed"), timeout=HANG_GUARD),
             ]
-            before = await calls_per_second(stub, THROUGHPUT_CALLS, POOL)
             emulator.clear_request_log()
-            emulator.add_fault(FaultRule(latency=STALL))
+            emulator.add_fault(FaultRule(hold=True))
             results: list[Outcome] = []
             while len(results) < CANCELLED_CALLS:
                 results += await cancel_batch(
-                    facade, [rng.choice(makers) for _ in range(2 * POOL)], rng)
+                    facade, emulator, [rng.choice(makers) for _ in range(2 * POOL)], rng)
             reached_upstream = len(emulator.request_log)
+            # The whole pool is still there: POOL calls reach upstream side by side. A leaked
+            # connection would leave one of them waiting for a connection, never held.
+            side_by_side = [asyncio.ensure_future(outcome(
+                stub.ListCloudFrontOriginAccessIdentities(LIST, timeout=HANG_GUARD)))
+                for _ in range(POOL)]
+            await asyncio.wait_for(emulator.wait_held(POOL), HANG_GUARD)
             emulator.clear_faults()
-            after = await calls_per_second(stub, THROUGHPUT_CALLS, POOL)
-            # The whole pool is still there: POOL slow calls run side by side, not in turns.
-            emulator.add_fault(FaultRule(latency=0.3))
-            began = time.perf_counter()
-            side_by_side = await asyncio.gather(*(
-                outcome(stub.ListCloudFrontOriginAccessIdentities(LIST, timeout=5))
-                for _ in range(POOL)))
-            pool_round = time.perf_counter() - began
+            emulator.release_held()
+            full_pool = await asyncio.gather(*side_by_side)
     figures.record(
         cancelled_calls=len(results), cancel_statuses=tally(results),
         cancelled_after_reaching_upstream=reached_upstream, pool_connections=POOL,
-        max_concurrency=2 * POOL, throughput_before_per_s=round(before),
-        throughput_after_per_s=round(after), full_pool_round_s=round(pool_round, 3),
+        max_concurrency=2 * POOL,
     )
     assert Counter(o.code for o in results)[S.CANCELLED] >= 0.9 * len(results), tally(results)
     # At most POOL of each batch can be upstream at once; the rest wait for a connection.
     assert reached_upstream > 0.2 * len(results), "cancellations must hit live requests too"
-    assert {o.code for o in side_by_side} == {S.OK}
-    assert pool_round < 0.55, f"{POOL} calls of 0.3 s took {pool_round:.2f} s: a connection leaked"
-    assert after >= 0.5 * before, f"{after:.0f}/s after vs {before:.0f}/s before"
+    assert {o.code for o in full_pool} == {S.OK}
 
 
 async def test_a_cancelled_call_is_logged_as_cancelled(
@@ -235,13 +224,12 @@ async def test_a_cancelled_call_is_logged_as_cancelled(
     async with facade_factory() as facade:
         emulator = facade.emulator
         assert emulator is not None
-        emulator.add_fault(FaultRule(latency=STALL))
+        emulator.add_fault(FaultRule(hold=True))
         async with grpc.aio.insecure_channel(facade.address) as channel:
             call = Stub(channel).ListCloudFrontOriginAccessIdentities(
                 LIST, metadata=(("x-request-id", "cancel-me"),))
-            await wait_until(lambda: len(emulator.request_log) == 1, within=2.0)
+            await asyncio.wait_for(emulator.wait_held(1), HANG_GUARD)
             call.cancel()
-            await wait_until(lambda: facade.guard.in_flight == 0, within=1.0)
+            await asyncio.wait_for(facade.guard.wait_idle(), HANG_GUARD)
     (line,) = [r for r in access_lines(caplog) if r.fields["request_id"] == "cancel-me"]
     assert line.fields["code"] == "CANCELLED"
-

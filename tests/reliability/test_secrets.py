@@ -12,6 +12,7 @@ import pytest_asyncio
 
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
 from service.emulator import Emulator, FaultRule
+from service.emulator.wire import OAI_PATH
 from tests.process import FacadeProcess, facade_process
 from tests.reliability.conftest import Figures
 from tests.reliability.support import (
@@ -119,7 +120,7 @@ async def test_an_aws_message_echoing_the_signed_request_reaches_no_caller_unred
         error_code="SignatureDoesNotMatch", http_status=403, times=1,
         message="The request signature we calculated does not match the signature you "
                 "provided. The Canonical String for this request should have been 'GET\n"
-                "/2020-05-31/origin-access-identity/cloudfront\n\nhost:cloudfront.amazonaws.com"
+                f"{OAI_PATH}\n\nhost:cloudfront.amazonaws.com"
                 f"\nx-amz-security-token:{SESSION_TOKEN}\n' Credential={ACCESS_KEY}/20250101/"
                 "us-east-1/cloudfront/aws4_request"))
     async with grpc.aio.insecure_channel(facade.address) as channel:

@@ -2,7 +2,8 @@
 
 Every call already in flight completes, the process exits 0, and no write is cut in half: with
 an emulator outside the process, the identities CloudFront holds are exactly those the callers
-were told about.
+were told about. Upstream holds every call (a hold fault) until the facade logs that it is
+draining, so all 200 are in flight at the signal however slow the machine is.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import aiohttp
 import grpc
 import pytest
 
 from service.emulator import Emulator, FaultRule
-from tests.process import FacadeProcess, facade_process
+from tests.process import EmulatorAdmin, FacadeProcess, facade_process
 from tests.reliability.conftest import Figures
 from tests.reliability.support import (
     LIST,
@@ -30,54 +31,50 @@ from tests.reliability.support import (
     ms,
     outcome,
     tally,
-    wait_until,
 )
 
 pytestmark = pytest.mark.reliability
 
 IN_FLIGHT = 200
-LATENCY = 0.5
-# The outside emulator shares the test process with the 200 callers and checks every SigV4
-# signature, so the last call arrives later than in the facade's own process: more latency.
-EXTERNAL_LATENCY = 1.5
 EMBEDDED_CREATES = 90  # the embedded emulator holds at most 100 identities
+# Only bounds a wait that ends early unless something is broken; nothing asserts a duration.
+HANG_GUARD = 120.0
 
 
-async def sigterm_when_all_arrived(proc: FacadeProcess, calls: Sequence[asyncio.Future[Outcome]],
-                                   arrived: Callable[[], int]) -> tuple[int, float]:
-    """SIGTERM once every call has reached upstream; returns (exit code, drain seconds)."""
-    await wait_until(lambda: arrived() >= len(calls), within=10, step=0.01)
-    assert not any(call.done() for call in calls), "a call finished before the signal"
+async def drain_while_held(proc: FacadeProcess, calls: Sequence[asyncio.Future[Outcome]],
+                           all_held: Awaitable[object],
+                           release: Callable[[], Awaitable[object]]) -> tuple[int, float]:
+    """SIGTERM once upstream holds every call, release them once the facade is draining;
+    returns (exit code, seconds from the signal to the exit)."""
+    await asyncio.wait_for(all_held, HANG_GUARD)
+    assert not any(call.done() for call in calls), "a call finished while upstream held it"
     proc.signal(signal.SIGTERM)
     began = time.monotonic()
-    code = await proc.wait(within=30)
+    await proc.draining()
+    assert not any(call.done() for call in calls), "a call finished before the release"
+    await release()
+    code = await proc.wait(within=HANG_GUARD)
     return code, time.monotonic() - began
 
 
 async def test_sigterm_lets_200_in_flight_calls_finish_and_exits_0(figures: Figures) -> None:
-    async with facade_process("--emulator", "--emulator-latency", str(LATENCY),
-                              "--aws-max-attempts", "1") as proc:
-        admin = f"{proc.serving['emulator']}/_emulator/requests"
-        arrived = 0
+    async with facade_process("--emulator", "--aws-max-attempts", "1") as proc:
         async with aiohttp.ClientSession() as http, \
                 grpc.aio.insecure_channel(proc.address) as channel:
+            upstream = EmulatorAdmin(http, proc.serving["emulator"])
+            await upstream.hold_every_call()
+
+            async def release() -> None:
+                assert await upstream.release() == IN_FLIGHT
+
             stub = Stub(channel)
             calls = [asyncio.ensure_future(outcome(
-                stub.CreateCloudFrontOriginAccessIdentity(create_request(f"drain-{n}"), timeout=30)
+                stub.CreateCloudFrontOriginAccessIdentity(create_request(f"drain-{n}"))
                 if n < EMBEDDED_CREATES else
-                stub.ListCloudFrontOriginAccessIdentities(LIST, timeout=30)))
+                stub.ListCloudFrontOriginAccessIdentities(LIST)))
                 for n in range(IN_FLIGHT)]
-
-            async def poll() -> None:
-                nonlocal arrived
-                while arrived < IN_FLIGHT:
-                    async with http.get(admin) as answer:
-                        arrived = len((await answer.json())["requests"])
-                    await asyncio.sleep(0.01)
-
-            poller = asyncio.ensure_future(poll())
-            code, drain = await sigterm_when_all_arrived(proc, calls, lambda: arrived)
-            poller.cancel()
+            code, drain = await drain_while_held(
+                proc, calls, upstream.wait_held(IN_FLIGHT, HANG_GUARD), release)
             results = await asyncio.gather(*calls)
         await proc.output()  # every line the process wrote, read to the end
     logged = [r for r in proc.records() if r.get("message") == "call"]
@@ -93,17 +90,21 @@ async def test_sigterm_lets_200_in_flight_calls_finish_and_exits_0(figures: Figu
 async def test_sigterm_under_load_cuts_no_write(figures: Figures) -> None:
     async with Emulator(credentials={"AKIDDRAIN00000000001": "drain-secret"},
                         account_limit=10 * IN_FLIGHT) as upstream:
-        upstream.add_fault(FaultRule(latency=EXTERNAL_LATENCY))
+        upstream.add_fault(FaultRule(hold=True))
         env = aws_env("AKIDDRAIN00000000001", "drain-secret")
         async with facade_process("--aws-endpoint-url", upstream.base_url,
                                   "--aws-max-attempts", "1", env=env) as proc:
             async with grpc.aio.insecure_channel(proc.address) as channel:
                 stub = Stub(channel)
                 calls = [asyncio.ensure_future(outcome(stub.CreateCloudFrontOriginAccessIdentity(
-                    create_request(f"drain-{n}", f"comment {n}"), timeout=30)))
+                    create_request(f"drain-{n}", f"comment {n}"))))
                     for n in range(IN_FLIGHT)]
-                code, drain = await sigterm_when_all_arrived(
-                    proc, calls, lambda: len(upstream.request_log))
+
+                async def release() -> None:
+                    assert upstream.release_held() == IN_FLIGHT
+
+                code, drain = await drain_while_held(
+                    proc, calls, upstream.wait_held(IN_FLIGHT), release)
                 results = await asyncio.gather(*calls)
         stored = upstream.identities()
     answered = {r.response.cloud_front_origin_access_identity.id

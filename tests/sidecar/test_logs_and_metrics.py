@@ -6,10 +6,9 @@ import grpc
 import pytest
 from aiohttp import ClientSession
 
-from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
 from service.emulator import Emulator, FaultRule
-from tests.conftest import FacadeFactory, create
+from tests.conftest import LIST, FacadeFactory, create, create_request
 from tests.process import facade_process
 
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -29,16 +28,12 @@ async def test_access_log_has_one_json_line_per_call_and_no_secret() -> None:
             auth = (("authorization", f"Bearer {CALLER_TOKEN}"), ("x-request-id", "req-7"))
             async with grpc.aio.insecure_channel(facade.address) as channel:
                 stub = pb_grpc.OriginAccessIdentityServiceStub(channel)
-                await stub.CreateCloudFrontOriginAccessIdentity(
-                    pb.CreateCloudFrontOriginAccessIdentityRequest(
-                        cloud_front_origin_access_identity_config=pb.
-                        CloudFrontOriginAccessIdentityConfig(caller_reference="r", comment="c")),
-                    metadata=auth)
+                await stub.CreateCloudFrontOriginAccessIdentity(create_request("r", "c"),
+                                                                metadata=auth)
                 upstream.add_fault(FaultRule(error_code="AccessDenied", http_status=403, times=1))
                 for metadata in (auth, (("authorization", "Bearer wrong-token-12345678"),)):
                     with pytest.raises(grpc.aio.AioRpcError) as failure:
-                        await stub.ListCloudFrontOriginAccessIdentities(
-                            pb.ListCloudFrontOriginAccessIdentitiesRequest(), metadata=metadata)
+                        await stub.ListCloudFrontOriginAccessIdentities(LIST, metadata=metadata)
                     for secret in (ACCESS_KEY, SECRET_KEY, SESSION_TOKEN, CALLER_TOKEN):
                         assert secret not in (failure.value.details() or "")
             facade.signal()
@@ -71,8 +66,7 @@ async def test_metrics_count_calls_codes_and_upstream_errors(
             await create(stub, "ref-metrics")
             facade.emulator.add_fault(FaultRule(error_code="Throttling", times=1))
             with pytest.raises(grpc.aio.AioRpcError):
-                await stub.ListCloudFrontOriginAccessIdentities(
-                    pb.ListCloudFrontOriginAccessIdentitiesRequest())
+                await stub.ListCloudFrontOriginAccessIdentities(LIST)
         async with ClientSession() as http, \
                 http.get(f"http://127.0.0.1:{facade.metrics_port}/metrics") as response:
             text = await response.text()
@@ -100,8 +94,7 @@ async def test_metrics_count_the_sdk_retries(facade_factory: FacadeFactory) -> N
                                             times=2))
         async with grpc.aio.insecure_channel(facade.address) as channel:
             await pb_grpc.OriginAccessIdentityServiceStub(channel) \
-                .ListCloudFrontOriginAccessIdentities(
-                    pb.ListCloudFrontOriginAccessIdentitiesRequest())
+                .ListCloudFrontOriginAccessIdentities(LIST)
         async with ClientSession() as http, \
                 http.get(f"http://127.0.0.1:{facade.metrics_port}/metrics") as response:
             text = await response.text()
