@@ -33,6 +33,24 @@ class ConfigError(ValueError):
     """A setting has a bad value; the message names the setting."""
 
 
+class StartupError(Exception):
+    """A setting that looked right cannot work on this machine (a busy port, a certificate that
+    does not parse); found at start, and reported as one line naming the setting."""
+
+    def __init__(self, setting: str, cause: str) -> None:
+        super().__init__(f"{setting}: {cause}")
+        self.setting = setting
+        self.cause = cause
+
+
+def os_cause(error: OSError) -> str:
+    """An OSError as the short phrase people know: "address already in use"."""
+    # asyncio and others put their own sentence in strerror; the errno's text is the cause.
+    text = os.strerror(error.errno) if error.errno and error.errno > 0 else \
+        error.strerror or str(error)
+    return text[:1].lower() + text[1:]
+
+
 # -- kinds of value: text -> value (syntax), then value -> None (what can work) -----------------
 # Each raises ValueError with a message a person can act on; the caller adds the setting's name.
 
