@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,7 +75,7 @@ def test_largest_request_limit_below_1_gib_is_accepted() -> None:
     ("log_level", "LOUD"),
 ])
 def test_settings_are_checked_when_built_so_replace_cannot_make_a_bad_one(
-    field: str, value: object
+    field: str, value: Any
 ) -> None:
     flag = "--" + field.replace("_", "-")
     with pytest.raises(ConfigError, match=flag):
