@@ -317,17 +317,20 @@ SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 @contextmanager
 def shutdown_signals() -> Iterator[Shutdown]:
-    """Catch SIGTERM/SIGINT for the block (like grpclib's graceful_exit); handlers are removed
-    on the way out whatever happens, so a late signal gets the default action again."""
+    """Catch SIGTERM/SIGINT for the block (like grpclib's graceful_exit); on the way out,
+    whatever happens, the handlers that were there before are put back."""
     loop = asyncio.get_running_loop()
     shutdown = Shutdown()
+    previous = {signum: signal.getsignal(signum) for signum in SHUTDOWN_SIGNALS}
     for signum in SHUTDOWN_SIGNALS:
         loop.add_signal_handler(signum, shutdown._on_signal, signum)
     try:
         yield shutdown
     finally:
-        for signum in SHUTDOWN_SIGNALS:
+        for signum, handler in previous.items():
             loop.remove_signal_handler(signum)
+            # As uvicorn's capture_signals does: put back what was there, not asyncio's default.
+            signal.signal(signum, handler)
 
 
 async def serve(settings: Settings, started_at: float | None = None) -> int:
@@ -340,6 +343,7 @@ async def serve(settings: Settings, started_at: float | None = None) -> int:
                 "emulator": facade.emulator.base_url if facade.emulator else None,
                 "metrics_port": facade.metrics_port,
                 "aws_credentials": facade.aws.credentials.method,
+                "grpc_experiments": os.environ.get("GRPC_EXPERIMENTS"),
                 "startup_ms": round((time.monotonic() - started_at) * 1000, 1),
             }})
             await shutdown.drain.wait()
