@@ -1,3 +1,5 @@
+"""`python -m service`: the same as the `cloudfront-facade` command."""
+
 import sys
 
 from service.cli import main

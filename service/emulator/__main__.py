@@ -1,13 +1,20 @@
-"""Run the emulator standalone: ``python -m service.emulator --port 4566``."""
+"""Run the emulator standalone: ``python -m service.emulator --port 4566``.
+
+Exit codes: 0 after SIGINT/SIGTERM; 2 for bad arguments, or an address it cannot listen on (one
+line on stderr naming --port or --host and the cause).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 
+from service.config import os_cause
 from service.emulator.app import Emulator
 
 
@@ -42,9 +49,26 @@ async def _serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with emulator:
+    try:
+        await emulator.start()
+    except OSError as error:
+        raise _ListenError(args.host, args.port, error) from None
+    try:
         print(emulator.base_url, flush=True)
         await stop.wait()
+    finally:
+        await emulator.stop()
+
+
+class _ListenError(Exception):
+    def __init__(self, host: str, port: int, error: OSError) -> None:
+        # The port when it is taken or privileged; otherwise the host is what cannot work.
+        setting = f"--port {port}" if error.errno in (errno.EADDRINUSE, errno.EACCES) \
+            else f"--host {host}"
+        cause = os_cause(error)
+        if isinstance(error, socket.gaierror):
+            cause = f"cannot resolve the host: {cause}"
+        super().__init__(f"{setting}: {cause}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,7 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _parser().error("--access-key-id and --secret-access-key go together")
     if args.account_limit < 0:
         _parser().error("--account-limit must be non-negative")
-    asyncio.run(_serve(args))
+    if not 0 <= args.port <= 65535:
+        _parser().error("--port must be 0..65535")
+    try:
+        asyncio.run(_serve(args))
+    except _ListenError as error:
+        print(f"cloudfront-emulator: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -3,7 +3,9 @@ start with one line naming the setting and exit code 2."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,12 +42,49 @@ def test_settings_are_frozen() -> None:
     (["--unix-socket-mode", "999"], {}, "--unix-socket-mode"),
     (["--tls-cert", "/nonexistent.pem"], {}, "--tls-cert"),
     ([], {"CLOUDFRONT_FACADE_REFLECTION": "maybe"}, "CLOUDFRONT_FACADE_REFLECTION"),
+    # Metrics are plain HTTP on HOST:PORT; a unix socket cannot work.
+    (["--metrics-listen", "unix:/x.sock"], {}, "--metrics-listen"),
+    # Twice the limit goes to gRPC as a 32-bit int: 1 GiB would overflow it.
+    (["--max-request-bytes", str(2**30)], {}, "--max-request-bytes"),
+    (["--emulator-latency", "inf"], {}, "--emulator-latency"),
+    (["--emulator-latency", "nan"], {}, "--emulator-latency"),
+    (["--shutdown-grace", "inf"], {}, "--shutdown-grace"),
+    (["--keepalive-time", "1e10"], {}, "--keepalive-time"),
+    ([], {"CLOUDFRONT_FACADE_GRPC_EVENT_ENGINE_LISTENER": "sometimes"},
+     "CLOUDFRONT_FACADE_GRPC_EVENT_ENGINE_LISTENER"),
 ])
 def test_bad_value_is_a_config_error_naming_the_setting(
     argv: list[str], environ: dict[str, str], named: str
 ) -> None:
     with pytest.raises(ConfigError, match=named):
         load(argv, environ=environ)
+
+
+def test_largest_request_limit_below_1_gib_is_accepted() -> None:
+    assert load(["--max-request-bytes", str(2**30 - 1)], environ={}).max_request_bytes \
+        == 2**30 - 1
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("max_concurrency", 0),
+    ("max_request_bytes", 2**30),
+    ("emulator_latency", float("inf")),
+    ("shutdown_grace", -1.0),
+    ("listen", "no-port"),
+    ("metrics_listen", "unix:/x.sock"),
+    ("log_level", "LOUD"),
+])
+def test_settings_are_checked_when_built_so_replace_cannot_make_a_bad_one(
+    field: str, value: Any
+) -> None:
+    flag = "--" + field.replace("_", "-")
+    with pytest.raises(ConfigError, match=flag):
+        dataclasses.replace(Settings(), **{field: value})
+
+
+def test_every_settings_field_is_an_option_with_help() -> None:
+    assert [option.field for option in OPTIONS] == [f.name for f in dataclasses.fields(Settings)]
+    assert all(option.help for option in OPTIONS)
 
 
 def test_tls_key_without_cert_is_refused(tmp_path: Path) -> None:
@@ -55,11 +94,17 @@ def test_tls_key_without_cert_is_refused(tmp_path: Path) -> None:
         load(["--tls-key", str(key)], environ={})
 
 
-def test_bad_value_exits_2_with_one_line_and_no_traceback() -> None:
-    code, out, err = run_cli(["--max-concurrency", "lots"])
+@pytest.mark.parametrize(("argv", "named"), [
+    (["--max-concurrency", "lots"], "--max-concurrency"),
+    (["--metrics-listen", "unix:/x.sock"], "--metrics-listen"),
+    (["--max-request-bytes", str(2**30)], "--max-request-bytes"),
+    (["--emulator", "--emulator-latency", "inf"], "--emulator-latency"),
+])
+def test_bad_value_exits_2_with_one_line_and_no_traceback(argv: list[str], named: str) -> None:
+    code, out, err = run_cli(argv)
     assert code == 2
     assert err.strip().count("\n") == 0
-    assert "--max-concurrency" in err
+    assert err.startswith(f"cloudfront-facade: {named}: ")
     assert "Traceback" not in err + out
 
 
