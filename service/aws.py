@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from importlib import metadata
 from typing import Any
 
 import aioboto3
@@ -23,31 +24,37 @@ from service.config import Settings
 DEFAULT_REGION = "us-east-1"  # CloudFront is global; SigV4 signs it for us-east-1.
 
 
+def _user_agent() -> str:
+    try:
+        return f"cloudfront-facade/{metadata.version('cloudfront-facade')}"
+    except metadata.PackageNotFoundError:  # run from a source tree that is not installed
+        return "cloudfront-facade"
+
+
+# Replaces botocore's own User-Agent, which it builds twice per call (OS, language, feature
+# ids...): measured at ~28% of the SDK's instructions per Get. botocore appends its version.
+USER_AGENT = _user_agent()
+
+
 class CredentialsMissing(RuntimeError):
     """No AWS credentials could be found at start."""
 
 
 @dataclass(frozen=True, slots=True)
 class StaticCredentials:
+    """Keys given explicitly, or a snapshot of those resolved at start (kept so the log
+    redactor knows what to hide; `method` says where botocore found them)."""
+
     access_key_id: str
     secret_access_key: str
     session_token: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ResolvedCredentials:
-    """What the facade signs with, kept only so the log redactor knows what to hide."""
-
-    access_key_id: str
-    secret_access_key: str
-    session_token: str | None
-    method: str
+    method: str = "explicit"
 
 
 class CloudFrontClient:
     """Calls CloudFront operations by their AWS name, bounded by the caller's deadline."""
 
-    def __init__(self, client: Any, credentials: ResolvedCredentials) -> None:
+    def __init__(self, client: Any, credentials: StaticCredentials) -> None:
         self._methods: dict[str, Callable[..., Awaitable[dict[str, Any]]]] = {}
         self._client = client
         self.credentials = credentials
@@ -71,20 +78,13 @@ class CloudFrontClient:
             }
         session = aioboto3.Session(**explicit)
         resolved = await _resolve_credentials(session)
-        async with AsyncExitStack() as stack:
-            client = await stack.enter_async_context(
-                session.client(
-                    "cloudfront",
-                    config=client_config(settings),
-                    endpoint_url=endpoint_url or settings.aws_endpoint_url,
-                    region_name=settings.aws_region or session.region_name or DEFAULT_REGION,
-                )
-            )
+        async with session.client(
+            "cloudfront",
+            config=client_config(settings),
+            endpoint_url=endpoint_url or settings.aws_endpoint_url,
+            region_name=settings.aws_region or session.region_name or DEFAULT_REGION,
+        ) as client:
             yield cls(client, resolved)
-
-    @property
-    def max_pool_connections(self) -> int:
-        return int(self._client.meta.config.max_pool_connections)
 
     async def call(
         self, operation: str, params: Mapping[str, Any], deadline: float | None
@@ -114,11 +114,11 @@ def client_config(settings: Settings) -> AioConfig:
         retries=retries or None,
         # The facade validated every request already; botocore's second pass is pure cost.
         parameter_validation=False,
-        user_agent_extra="cloudfront-facade",
+        user_agent=USER_AGENT,
     )
 
 
-async def _resolve_credentials(session: Any) -> ResolvedCredentials:
+async def _resolve_credentials(session: Any) -> StaticCredentials:
     credentials = await session.get_credentials()
     if credentials is None:
         raise CredentialsMissing(
@@ -126,7 +126,7 @@ async def _resolve_credentials(session: Any) -> ResolvedCredentials:
             "AWS_PROFILE, or run with a pod/instance role; or start with --emulator"
         )
     frozen = await credentials.get_frozen_credentials()
-    return ResolvedCredentials(
+    return StaticCredentials(
         access_key_id=frozen.access_key,
         secret_access_key=frozen.secret_key,
         session_token=frozen.token,

@@ -10,6 +10,7 @@ from google.rpc import error_details_pb2
 
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
+from service.aws import client_config
 from service.emulator import FaultRule
 from tests.conftest import LIST, FacadeFactory, detail, error_info
 
@@ -64,4 +65,4 @@ async def test_connection_pool_is_sized_to_the_concurrency_limit(
     facade_factory: FacadeFactory,
 ) -> None:
     async with facade_factory(max_concurrency=300) as facade:
-        assert facade.aws.max_pool_connections == 300
+        assert client_config(facade.settings).max_pool_connections == 300
