@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build examples/go into OUT (default ./lifecycle) from protos/ alone, with Debian bookworm's
+# Build examples/go into the binary OUT (default ./build/lifecycle) from protos/ alone, with Debian bookworm's
 # packages and no network: Go code is generated into a temporary GOPATH, never committed, and
 # the go_package is given on the command line (M options) so the .proto files stay untouched.
 #
@@ -10,7 +10,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 protos="$here/../../protos"
-out="$(realpath -m "${1:-$here/lifecycle}")"
+out="$(realpath -m "${1:-$here/build/lifecycle}")"
 gopath="$(mktemp -d)"
 trap 'rm -rf "$gopath"' EXIT
 
