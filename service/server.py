@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
-from grpc_reflection.v1alpha import reflection
 
+from service import reflection
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
 from service.aws import CloudFrontClient, StaticCredentials
 from service.config import Settings
@@ -127,9 +127,7 @@ async def running(settings: Settings) -> AsyncIterator[Facade]:
             await health_servicer.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         if settings.reflection:
-            reflection.enable_server_reflection(
-                (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-            )
+            reflection.enable(server, (SERVICE_NAME, health.SERVICE_NAME))
         address = bind(server, settings)
         await server.start()
         stack.push_async_callback(server.stop, None)

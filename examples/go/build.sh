@@ -11,6 +11,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 protos="$here/../../protos"
 out="$(realpath -m "${1:-$here/build/lifecycle}")"
+mkdir -p "$(dirname "$out")"
 gopath="$(mktemp -d)"
 trap 'rm -rf "$gopath"' EXIT
 
@@ -30,6 +31,7 @@ mkdir -p "$gopath/src/cloudfrontfacade.example/lifecycle"
 cp "$here/main.go" "$gopath/src/cloudfrontfacade.example/lifecycle/"
 # GOPATH mode: the Debian packages live in /usr/share/gocode; nothing is downloaded.
 cd "$gopath/src/cloudfrontfacade.example/lifecycle"
-GO111MODULE=off GOPATH="$gopath:/usr/share/gocode" GOFLAGS=-mod= GOPROXY=off \
-  GOCACHE="${GOCACHE:-$gopath/cache}" go build -o "$out" .
+# The build cache is kept between runs (Go's default place) unless there is no home for it.
+GO111MODULE=off GOPATH="$gopath:/usr/share/gocode" GOFLAGS= GOPROXY=off \
+  GOCACHE="${GOCACHE:-${XDG_CACHE_HOME:-${HOME:-$gopath}/.cache}/go-build}" go build -o "$out" .
 echo "built $out"

@@ -7,7 +7,8 @@
 #
 #   apt-get install -y openjdk-17-jdk-headless libgrpc-java protobuf-compiler-grpc-java-plugin \
 #     libprotobuf-java libguava-java libnetty-java libperfmark-java libgoogle-gson-java \
-#     libjsr305-java libgeronimo-annotation-1.3-spec-java protobuf-compiler
+#     libjsr305-java libgeronimo-annotation-1.3-spec-java libanimal-sniffer-java \
+#     liberror-prone-java protobuf-compiler
 #   examples/java/build.sh /tmp/java-lifecycle && /tmp/java-lifecycle/lifecycle --addr HOST:PORT
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
