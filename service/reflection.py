@@ -42,13 +42,13 @@ def enable(server: grpc.aio.Server, service_names: Iterable[str]) -> None:
     servicer = reflection.aio.ReflectionServicer(names, pool=pool)  # type: ignore[attr-defined]
     reflection_pb2_grpc.add_ServerReflectionServicer_to_server(servicer, server)
     # v1 on the wire is v1alpha's bytes, so v1alpha's classes decode and encode it.
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(V1_SERVICE, {
-        "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(
-            servicer.ServerReflectionInfo,
-            request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
-            response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
-        ),
-    }),))
+    v1_method = grpc.stream_stream_rpc_method_handler(
+        servicer.ServerReflectionInfo,
+        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+    )
+    v1 = grpc.method_handlers_generic_handler(V1_SERVICE, {"ServerReflectionInfo": v1_method})
+    server.add_generic_rpc_handlers((v1,))
 
 
 def _add_v1_descriptor(pool: descriptor_pool.DescriptorPool) -> None:

@@ -34,9 +34,14 @@ TOKEN = "go-client-token"
 
 @pytest.fixture(scope="module")
 def go_client(tmp_path_factory: pytest.TempPathFactory, child_env: dict[str, str]) -> Path:
-    require("go", ["go", "protoc", "protoc-gen-go", "protoc-gen-go-grpc"],
-            ["/usr/share/gocode/src/google.golang.org/grpc",
-             "/usr/share/gocode/src/google.golang.org/genproto/googleapis/rpc/errdetails"])
+    require(
+        "go",
+        ["go", "protoc", "protoc-gen-go", "protoc-gen-go-grpc"],
+        [
+            "/usr/share/gocode/src/google.golang.org/grpc",
+            "/usr/share/gocode/src/google.golang.org/genproto/googleapis/rpc/errdetails",
+        ],
+    )
     binary = tmp_path_factory.mktemp("go") / "lifecycle"
     build(REPO_ROOT / "examples" / "go" / "build.sh", binary, child_env)
     return binary
@@ -60,16 +65,21 @@ async def unix_facade(token_file: Path) -> AsyncIterator[FacadeProcess]:
     """A facade on a unix socket that requires a bearer token (a short path: 108 bytes max)."""
     directory = Path(tempfile.mkdtemp(prefix="cff-go-"))
     try:
-        async with facade_process("--emulator", "--auth-token-file", str(token_file),
-                                  listen=f"unix:{directory / 'facade.sock'}") as facade:
+        async with facade_process(
+            "--emulator",
+            "--auth-token-file",
+            str(token_file),
+            listen=f"unix:{directory / 'facade.sock'}",
+        ) as facade:
             yield facade
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def oai_run(go_client: Path, tcp_facade: FacadeProcess,
-                  child_env: dict[str, str]) -> ClientRun:
+async def oai_run(
+    go_client: Path, tcp_facade: FacadeProcess, child_env: dict[str, str]
+) -> ClientRun:
     """One run of the OAI lifecycle over TCP, which the assertions below read."""
     return await run_client([str(go_client), "-addr", tcp_facade.address], child_env)
 
@@ -98,8 +108,9 @@ async def test_go_client_reads_the_error_info_of_a_stale_etag(oai_run: ClientRun
 async def test_go_client_runs_over_a_unix_socket_with_a_token(
     go_client: Path, unix_facade: FacadeProcess, token_file: Path, child_env: dict[str, str]
 ) -> None:
-    run = await run_client([str(go_client), "-addr", unix_facade.address,
-                            "-token-file", str(token_file)], child_env)
+    run = await run_client(
+        [str(go_client), "-addr", unix_facade.address, "-token-file", str(token_file)], child_env
+    )
     assert run.code == 0, run.output
     assert run.summary["steps"] == OAI_STEPS
 
@@ -125,8 +136,9 @@ async def test_go_client_runs_the_whole_oac_lifecycle(
 async def test_go_client_exits_non_zero_when_no_facade_answers(
     go_client: Path, free_port: int, child_env: dict[str, str]
 ) -> None:
-    run = await run_client([str(go_client), "-addr", f"127.0.0.1:{free_port}",
-                            "-deadline", "3s"], child_env)
+    run = await run_client(
+        [str(go_client), "-addr", f"127.0.0.1:{free_port}", "-deadline", "3s"], child_env
+    )
     assert run.code == 1
     assert (run.summary["ok"], run.summary["steps"]) == (False, [])
     assert run.summary["code"] == "UNAVAILABLE"

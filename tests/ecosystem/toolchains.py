@@ -22,8 +22,16 @@ INSTALL_SCRIPT = REPO_ROOT / "tools" / "install_client_toolchains.sh"
 BUILD_TIMEOUT = 900.0
 RUN_TIMEOUT = 120.0
 # What the clients' summaries list, in order, after a lifecycle where every step went right.
-OAI_STEPS = ["create", "get", "get-config", "update", "update-stale", "list", "delete",
-             "get-deleted"]
+OAI_STEPS = [
+    "create",
+    "get",
+    "get-config",
+    "update",
+    "update-stale",
+    "list",
+    "delete",
+    "get-deleted",
+]
 OAC_STEPS = ["create", "get", "get-config", "update", "list", "delete", "get-deleted"]
 OAC_SERVICE = "cloudfront.v1.OriginAccessControlService"
 
@@ -38,8 +46,10 @@ def require(toolchain: str, commands: Sequence[str], files: Sequence[str] = ()) 
     missing += [f for f in files if not Path(f).exists()]
     if not missing:
         return
-    message = (f"the {toolchain} client toolchain is missing {', '.join(missing)}; "
-               f"run `bash {INSTALL_SCRIPT.relative_to(REPO_ROOT)} {toolchain}`")
+    message = (
+        f"the {toolchain} client toolchain is missing {', '.join(missing)}; "
+        f"run `bash {INSTALL_SCRIPT.relative_to(REPO_ROOT)} {toolchain}`"
+    )
     if in_ci():
         pytest.fail(message)
     pytest.skip(message)
@@ -47,8 +57,14 @@ def require(toolchain: str, commands: Sequence[str], files: Sequence[str] = ()) 
 
 def build(script: Path, out: Path, env: Mapping[str, str]) -> None:
     """Run an example's build.sh; a failed build fails the test with the build's output."""
-    done = subprocess.run(["bash", str(script), str(out)], env=dict(env), capture_output=True,
-                          text=True, timeout=BUILD_TIMEOUT, check=False)
+    done = subprocess.run(
+        ["bash", str(script), str(out)],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+        check=False,
+    )
     assert done.returncode == 0, f"{script} failed:\n{done.stdout}\n{done.stderr}"
 
 
@@ -62,7 +78,8 @@ class ClientRun:
 async def run_client(argv: Sequence[str], env: Mapping[str, str]) -> ClientRun:
     """Run a client to its end; it prints a JSON summary as its last line either way."""
     process = await asyncio.create_subprocess_exec(
-        *argv, env=dict(env), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        *argv, env=dict(env), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), RUN_TIMEOUT)
     finally:
@@ -91,7 +108,8 @@ async def served_services(address: str) -> list[str]:
     async with grpc.aio.insecure_channel(address) as channel:
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)
         responses = stub.ServerReflectionInfo(
-            iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+        )
         async for response in responses:
             return [service.name for service in response.list_services_response.service]
     return []
