@@ -125,11 +125,10 @@ async def running(settings: Settings) -> AsyncIterator[Facade]:
             await health_servicer.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         if settings.reflection:
-            from grpc_reflection.v1alpha import reflection
+            # Imported only when on: grpc_reflection is not needed by a facade without it.
+            from service import reflection
 
-            reflection.enable_server_reflection(
-                (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-            )
+            reflection.enable(server, (SERVICE_NAME, health.SERVICE_NAME))
         address = bind(server, settings)
         await server.start()
         stack.push_async_callback(server.stop, None)
