@@ -19,6 +19,7 @@ from botocore.parsers import ResponseParserError
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
+from service.call import NO_ANSWER, Upstream, upstream
 from service.logs import redactor
 
 AWS_DOMAIN = "cloudfront.amazonaws.com"
@@ -130,8 +131,8 @@ class MappedError:
     message: str
     details: tuple[any_pb2.Any, ...]
     aws_code: str | None = None
-    aws_request_id: str | None = None
-    retry_attempts: int = 0
+    # What AWS's ResponseMetadata said, when AWS answered.
+    upstream: Upstream = NO_ANSWER
 
     def status_proto(self) -> status_pb2.Status:
         return status_pb2.Status(
@@ -163,10 +164,10 @@ def _extra_detail(detail: Detail, aws_code: str, message: str) -> tuple[any_pb2.
 def from_client_error(error: boto.ClientError) -> MappedError:
     response = error.response
     info = response.get("Error", {})
-    meta = response.get("ResponseMetadata", {})
+    answer = upstream(response)
     aws_code = str(info.get("Code") or "Unknown")
-    http_status = int(meta.get("HTTPStatusCode") or 0)
-    request_id = str(meta.get("RequestId") or "")
+    http_status = answer.http_status
+    request_id = answer.request_id or ""
     rule = AWS_ERRORS.get(aws_code) or BY_HTTP_STATUS.get(http_status)
     if rule is None:
         rule = _UNAVAILABLE if http_status >= 500 else _FACADE_BUG
@@ -186,8 +187,7 @@ def from_client_error(error: boto.ClientError) -> MappedError:
         message=message,
         details=(_pack(error_info), *_extra_detail(rule.detail, aws_code, message)),
         aws_code=aws_code,
-        aws_request_id=request_id or None,
-        retry_attempts=int(meta.get("RetryAttempts") or 0),
+        upstream=answer,
     )
 
 

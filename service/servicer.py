@@ -14,8 +14,8 @@ from service import errors, validation
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
 from service.aws import CloudFrontClient
+from service.call import abort, current_call, upstream
 from service.convert import Plan
-from service.interceptors import abort, current_call
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OriginAccessIdentityService"].full_name
 
@@ -88,14 +88,12 @@ class OriginAccessIdentityServicer(pb_grpc.OriginAccessIdentityServiceServicer):
             raise
         except Exception as error:
             mapped = errors.map_exception(error)
-            state.aws_request_id, state.aws_code = mapped.aws_request_id, mapped.aws_code
-            state.aws_retries = mapped.retry_attempts
+            state.record(mapped.upstream)
+            state.aws_code = mapped.aws_code
             if mapped.code is grpc.StatusCode.INTERNAL and mapped.aws_code is None:
                 raise  # unexpected: the interceptor logs the traceback and answers INTERNAL
             await abort(context, mapped)
-        meta = result.get("ResponseMetadata", {})
-        state.aws_request_id = meta.get("RequestId")
-        state.aws_retries = meta.get("RetryAttempts", 0)
+        state.record(upstream(result))
         context.set_trailing_metadata(state.trailers())
         return route.response.from_boto(result)
 
