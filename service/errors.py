@@ -203,15 +203,18 @@ def from_local_failure(error: BaseException) -> MappedError | None:
 
 
 def internal_error() -> MappedError:
+    """What the caller sees of an unexpected failure; only the interceptor's catch-all, which
+    also logs the traceback, answers with it."""
     info = error_details_pb2.ErrorInfo(reason=_INTERNAL_REASON, domain=FACADE_DOMAIN)
     return MappedError(grpc.StatusCode.INTERNAL, _INTERNAL_MESSAGE, (_pack(info),))
 
 
-def map_exception(error: BaseException) -> MappedError:
-    """The one entry point: any exception from an AWS call -> the status the caller gets."""
+def map_exception(error: BaseException) -> MappedError | None:
+    """The one entry point: an exception from an AWS call -> the status the caller gets, or
+    None when the exception is not one the table knows (the caller re-raises it)."""
     if isinstance(error, boto.ClientError):
         return from_client_error(error)
-    return from_local_failure(error) or internal_error()
+    return from_local_failure(error)
 
 
 def invalid_argument(violations: Sequence[tuple[str, str]]) -> MappedError:

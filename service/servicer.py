@@ -88,10 +88,10 @@ class OriginAccessIdentityServicer(pb_grpc.OriginAccessIdentityServiceServicer):
             raise
         except Exception as error:
             mapped = errors.map_exception(error)
+            if mapped is None:
+                raise  # unexpected: the interceptor logs the traceback and answers INTERNAL
             state.record(mapped.upstream)
             state.aws_code = mapped.aws_code
-            if mapped.code is grpc.StatusCode.INTERNAL and mapped.aws_code is None:
-                raise  # unexpected: the interceptor logs the traceback and answers INTERNAL
             await abort(context, mapped)
         state.record(upstream(result))
         context.set_trailing_metadata(state.trailers())
