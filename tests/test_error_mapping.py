@@ -7,6 +7,7 @@ import asyncio
 import grpc
 import pytest
 from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
@@ -86,6 +87,8 @@ async def test_aws_error_maps_to_its_grpc_status(
     assert request_id == emulator.request_log[-1].request_id
     assert trailer(error.trailing_metadata(), "aws-request-id") == request_id
     assert aws_code in error.details() or "injected" in error.details()
+    # The reference decoder agrees: the Status's code and message are the call's own.
+    assert rpc_status.from_call(error) == rich_status(error)
     assert rich_status(error).code == grpc_code.value[0]
     if extra is not None:
         detail(error, extra)
