@@ -6,6 +6,8 @@ It lives apart from both so that the servicer never imports the middleware.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -13,8 +15,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import grpc
 
+from service.logs import LOGGER
+
 if TYPE_CHECKING:
     from service.errors import MappedError
+
+log = logging.getLogger(LOGGER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +41,40 @@ def upstream(response: Mapping[str, Any]) -> Upstream:
     meta = response.get("ResponseMetadata") or {}
     headers = meta.get("HTTPHeaders") or {}
     return Upstream(
-        request_id=str(meta.get("RequestId") or "") or None,
+        request_id=header_safe("aws-request-id", str(meta.get("RequestId") or "")) or None,
         retry_attempts=int(meta.get("RetryAttempts") or 0),
         http_status=int(meta.get("HTTPStatusCode") or 0),
         headers=headers,
     )
+
+
+_HEADER_SAFE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?")
+_NOT_HEADER_SAFE = re.compile(r"[^\x20-\x7e]")
+MAX_HEADER_VALUE = 256
+
+
+def header_safe(what: str, value: str) -> str:
+    """`value` as printable ASCII a gRPC header can carry; anything else (a newline, a
+    non-ASCII letter, surrounding spaces, a huge value) is escaped, cut, and logged.
+
+    Every value from upstream passes here before it goes into metadata: one that gRPC refuses
+    would turn the whole answer into INTERNAL "Invalid metadata".
+    """
+    if not value or _HEADER_SAFE.fullmatch(value):
+        return value
+    escaped = _NOT_HEADER_SAFE.sub(_escape, value.strip())
+    safe = escaped[:MAX_HEADER_VALUE].rstrip()
+    log.warning(
+        "upstream value escaped",
+        extra={
+            "fields": {"metadata": what, "received": repr(value[:MAX_HEADER_VALUE]), "sent": safe}
+        },
+    )
+    return safe
+
+
+def _escape(character: re.Match[str]) -> str:
+    return character.group().encode("unicode_escape").decode()
 
 
 @dataclass(slots=True)

@@ -8,6 +8,8 @@ this module, written out.
 
 from __future__ import annotations
 
+import http
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,12 +22,14 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from service.call import NO_ANSWER, Upstream, upstream
-from service.logs import redactor
+from service.logs import LOGGER, redactor
 
 AWS_DOMAIN = "cloudfront.amazonaws.com"
 FACADE_DOMAIN = "cloudfront-facade"
 
 Metadata = tuple[tuple[str, str | bytes], ...]
+
+log = logging.getLogger(LOGGER)
 
 
 class Detail(Enum):
@@ -48,6 +52,7 @@ _THROTTLED = Rule(grpc.StatusCode.RESOURCE_EXHAUSTED, Detail.RETRY_INFO)
 _INVALID = Rule(grpc.StatusCode.INVALID_ARGUMENT)
 _UNAVAILABLE = Rule(grpc.StatusCode.UNAVAILABLE)
 _FACADE_BUG = Rule(grpc.StatusCode.INTERNAL)
+_MALFORMED = "UPSTREAM_MALFORMED_RESPONSE"
 
 #: AWS error code -> rule. The first place to look.
 AWS_ERRORS: Mapping[str, Rule] = {
@@ -79,16 +84,47 @@ AWS_ERRORS: Mapping[str, Rule] = {
     "InconsistentQuantities": _FACADE_BUG,
 }
 
-#: HTTP status -> rule, for AWS codes the table above does not name.
+#: HTTP status -> rule, for AWS codes the table above does not name and for answers that carry
+#: no AWS error code at all (a proxy's or load balancer's page). :func:`rule_for_status` covers
+#: every other status.
 BY_HTTP_STATUS: Mapping[int, Rule] = {
     400: _INVALID,
     401: _CREDENTIALS,
     403: Rule(grpc.StatusCode.PERMISSION_DENIED),
     404: Rule(grpc.StatusCode.NOT_FOUND),
+    # A proxy gave up waiting for the facade's request: the path to CloudFront is at fault.
+    408: _UNAVAILABLE,
     409: Rule(grpc.StatusCode.ABORTED),
     412: Rule(grpc.StatusCode.FAILED_PRECONDITION),
+    # Too large for something on the way; the facade's own size limit answers the same.
+    413: Rule(grpc.StatusCode.RESOURCE_EXHAUSTED),
     429: _THROTTLED,
 }
+# Any other 4xx (405, 410, 414, 431, ...): the request was refused for a reason that is not in
+# the caller's fields and that retrying will not fix.
+_OTHER_4XX = Rule(grpc.StatusCode.FAILED_PRECONDITION)
+# Any other status (5xx, a redirect, no status): CloudFront could not be reached as itself.
+_OTHER_STATUS = _UNAVAILABLE
+
+
+def rule_for_status(http_status: int) -> Rule:
+    """The rule for an HTTP status alone; never INTERNAL, which only a facade bug earns."""
+    rule = BY_HTTP_STATUS.get(http_status)
+    if rule is not None:
+        return rule
+    return _OTHER_4XX if 400 <= http_status < 500 else _OTHER_STATUS
+
+
+class UnexpectedAnswer(Exception):
+    """A success that is not what botocore's model promises (a required member, the ETag or
+    the documented status is missing): an upstream fault, never an OK."""
+
+    def __init__(self, operation: str, problem: str, answer: Upstream) -> None:
+        super().__init__(f"{operation}: {problem}")
+        self.operation = operation
+        self.problem = problem
+        self.answer = answer
+
 
 #: Failures that never got an AWS error code: exception type -> (rule, reason, caller message).
 LOCAL_ERRORS: Sequence[tuple[type[BaseException], Rule, str, str]] = (
@@ -106,8 +142,10 @@ LOCAL_ERRORS: Sequence[tuple[type[BaseException], Rule, str, str]] = (
      "CloudFront closed the connection before answering"),
     (boto.HTTPClientError, _UNAVAILABLE, "UPSTREAM_CONNECTION_FAILED",
      "the connection to CloudFront failed"),
-    (ResponseParserError, _UNAVAILABLE, "UPSTREAM_MALFORMED_RESPONSE",
+    (ResponseParserError, _UNAVAILABLE, _MALFORMED,
      "CloudFront sent a response the facade could not read"),
+    (UnexpectedAnswer, _UNAVAILABLE, _MALFORMED,
+     "CloudFront's answer lacks what its API promises; is something else answering?"),
     (TimeoutError, Rule(grpc.StatusCode.DEADLINE_EXCEEDED), "DEADLINE_EXCEEDED",
      "the call's deadline passed before CloudFront answered"),
 )
@@ -115,12 +153,24 @@ LOCAL_ERRORS: Sequence[tuple[type[BaseException], Rule, str, str]] = (
 _INTERNAL_REASON = "INTERNAL"
 _INTERNAL_MESSAGE = "internal error in the facade; see its log"
 _THROTTLE_RETRY_DELAY = duration_pb2.Duration(seconds=1)
+_HTTP_ERROR = "UPSTREAM_HTTP_ERROR"
+_PHRASES = {status.value: status.phrase for status in http.HTTPStatus}
+# An AWS error code is one CamelCase word; anything else came from something that is not AWS.
+_AWS_CODE = re.compile(r"[A-Z][A-Za-z0-9]{1,127}")
+_NOT_TEXT = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]+")
+MAX_MESSAGE = 1024
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def upper_snake(code: str) -> str:
     """``ThrottlingException`` -> ``THROTTLING_EXCEPTION`` (ErrorInfo reasons are UPPER_SNAKE)."""
     return _CAMEL_BOUNDARY.sub("_", code).upper()
+
+
+def caller_text(text: str) -> str:
+    """An upstream message made fit for a caller: secrets redacted, control characters and
+    stray surrogates replaced, length bounded."""
+    return _NOT_TEXT.sub(" ", redactor(text)).strip()[:MAX_MESSAGE]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,28 +217,50 @@ def from_client_error(error: boto.ClientError) -> MappedError:
     response = error.response
     info = response.get("Error", {})
     answer = upstream(response)
-    aws_code = str(info.get("Code") or "Unknown")
     http_status = answer.http_status
-    request_id = answer.request_id or ""
-    rule = AWS_ERRORS.get(aws_code) or BY_HTTP_STATUS.get(http_status)
-    if rule is None:
-        rule = _UNAVAILABLE if http_status >= 500 else _FACADE_BUG
+    code = str(info.get("Code") or "")
+    # Without an AWS error body botocore puts the HTTP status (or nothing) in Code.
+    if not _AWS_CODE.fullmatch(code):
+        return _http_error(answer)
+    rule = AWS_ERRORS.get(code) or rule_for_status(http_status)
     # AWS messages can quote the signed request; never hand the facade's key id or token on.
-    message = redactor(str(info.get("Message") or aws_code))
+    message = caller_text(str(info.get("Message") or code))
     metadata = {
-        "awsErrorCode": aws_code, "awsRequestId": request_id, "httpStatus": str(http_status)
+        "awsErrorCode": code, "awsRequestId": answer.request_id or "",
+        "httpStatus": str(http_status),
     }
     if rule.detail is Detail.CREDENTIALS:
         metadata["credentials"] = "facade"
         message = f"CloudFront refused the facade's AWS credentials: {message}"
     error_info = error_details_pb2.ErrorInfo(
-        reason=upper_snake(aws_code), domain=AWS_DOMAIN, metadata=metadata
+        reason=upper_snake(code), domain=AWS_DOMAIN, metadata=metadata
     )
     return MappedError(
         code=rule.code,
         message=message,
-        details=(_pack(error_info), *_extra_detail(rule.detail, aws_code, message)),
-        aws_code=aws_code,
+        details=(_pack(error_info), *_extra_detail(rule.detail, code, message)),
+        aws_code=code,
+        upstream=answer,
+    )
+
+
+def _http_error(answer: Upstream) -> MappedError:
+    """An error answer with no AWS error code: say so, and keep the code its status earns."""
+    status = answer.http_status
+    rule = rule_for_status(status)
+    phrase = _PHRASES.get(status, "")
+    message = (f"the upstream answered HTTP {status} {phrase} with no AWS error code; "
+               "is something other than CloudFront (a proxy, a load balancer) answering?")
+    metadata = {"httpStatus": str(status)}
+    if answer.request_id:
+        metadata["awsRequestId"] = answer.request_id
+    if rule.detail is Detail.CREDENTIALS:
+        metadata["credentials"] = "facade"
+    info = error_details_pb2.ErrorInfo(reason=_HTTP_ERROR, domain=FACADE_DOMAIN,
+                                       metadata=metadata)
+    return MappedError(
+        code=rule.code, message=message,
+        details=(_pack(info), *_extra_detail(rule.detail, _HTTP_ERROR, message)),
         upstream=answer,
     )
 
@@ -198,10 +270,26 @@ def from_local_failure(error: BaseException) -> MappedError | None:
     for kind, rule, reason, message in LOCAL_ERRORS:
         if isinstance(error, kind):
             metadata = {"credentials": "facade"} if rule.detail is Detail.CREDENTIALS else {}
+            answer = NO_ANSWER
+            if isinstance(error, UnexpectedAnswer):
+                answer = error.answer
+                metadata["httpStatus"] = str(answer.http_status)
+                _log_unexpected(error)
             info = error_details_pb2.ErrorInfo(reason=reason, domain=FACADE_DOMAIN,
                                                metadata=metadata)
-            return MappedError(rule.code, message, (_pack(info),))
+            return MappedError(rule.code, message, (_pack(info),), upstream=answer)
     return None
+
+
+def _log_unexpected(error: UnexpectedAnswer) -> None:
+    answer = error.answer
+    log.warning("upstream answer is not what the model promises", extra={"fields": {
+        "operation": error.operation,
+        "problem": error.problem,
+        "http_status": answer.http_status,
+        "content_type": answer.headers.get("content-type"),
+        "aws_request_id": answer.request_id,
+    }})
 
 
 def internal_error() -> MappedError:
