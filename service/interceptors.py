@@ -40,7 +40,7 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                  metrics: Metrics | None) -> None:
         self._limit = max_concurrency
         self._max_request_bytes = max_request_bytes
-        self._token = f"Bearer {token}".encode() if token else None
+        self._token = token.encode() if token else None
         self._metrics = metrics
         self._in_flight = 0
         self._idle = asyncio.Event()
@@ -183,6 +183,10 @@ def _request_id(given: str | bytes | None) -> str:
 
 
 def _token_matches(expected: bytes, given: str | bytes | None) -> bool:
+    """`given` is ``Bearer <token>``; the scheme is case-insensitive (RFC 7235, RFC 6750)."""
     if not isinstance(given, str):
         return False
-    return hmac.compare_digest(expected, given.encode())
+    scheme, _, token = given.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(expected, token.lstrip(" ").encode())
