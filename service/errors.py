@@ -1,13 +1,17 @@
 """Error mapping: every failure becomes one gRPC status with rich ``google.rpc`` details.
 
 The rule for an AWS error is found by its error code in :data:`AWS_ERRORS` (never by HTTP status
-first: Throttling is a 400), then by HTTP status in :data:`BY_HTTP_STATUS`. Transport failures
-and facade-side failures have their own rows in :data:`LOCAL_ERRORS`. The README's error table is
-this module, written out.
+first: Throttling is a 400), then by its family in :data:`FAMILIES` (``NoSuch*``,
+``*AlreadyExists``, ``*InUse``, ``TooMany*``), then by HTTP status (:func:`rule_for_status`,
+which has a rule for every status). An error answer with no AWS error code (a proxy's page) is
+``UPSTREAM_HTTP_ERROR``, by status. Transport failures and facade-side failures have their own
+rows in :data:`LOCAL_ERRORS`; an exception none of these name is not mapped here at all: the
+interceptor answers INTERNAL. The README's error table is this module, written out.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import http
 import logging
 import re
@@ -54,20 +58,29 @@ _UNAVAILABLE = Rule(grpc.StatusCode.UNAVAILABLE)
 _FACADE_BUG = Rule(grpc.StatusCode.INTERNAL)
 _MALFORMED = "UPSTREAM_MALFORMED_RESPONSE"
 
-#: AWS error code -> rule. The first place to look.
+_QUOTA = Rule(grpc.StatusCode.RESOURCE_EXHAUSTED, Detail.QUOTA_FAILURE)
+_NEEDS_OTHER_STATE = Rule(grpc.StatusCode.FAILED_PRECONDITION)
+
+#: AWS error code -> rule: the exceptions to the families below, and codes outside them.
+#: The first place to look.
 AWS_ERRORS: Mapping[str, Rule] = {
-    "NoSuchCloudFrontOriginAccessIdentity": Rule(grpc.StatusCode.NOT_FOUND),
     "AccessDenied": Rule(grpc.StatusCode.PERMISSION_DENIED),
-    "CloudFrontOriginAccessIdentityAlreadyExists": Rule(grpc.StatusCode.ALREADY_EXISTS),
-    "CloudFrontOriginAccessIdentityInUse": Rule(grpc.StatusCode.FAILED_PRECONDITION),
+    # A 401 in the model, but about who owns a log config, not the facade's credentials.
+    "RealtimeLogConfigOwnerMismatch": Rule(grpc.StatusCode.PERMISSION_DENIED),
     # A stale ETag: the caller restarts its read-modify-write (test-and-set failure).
     "PreconditionFailed": Rule(grpc.StatusCode.ABORTED),
     "InvalidIfMatchVersion": _INVALID,
     "IllegalUpdate": _INVALID,
     "InvalidArgument": _INVALID,
-    "TooManyCloudFrontOriginAccessIdentities": Rule(
-        grpc.StatusCode.RESOURCE_EXHAUSTED, Detail.QUOTA_FAILURE
-    ),
+    # 409s that say "change the resource's state first", not "someone raced you".
+    "DistributionNotDisabled": _NEEDS_OTHER_STATE,
+    "StreamingDistributionNotDisabled": _NEEDS_OTHER_STATE,
+    "ResourceNotDisabled": _NEEDS_OTHER_STATE,
+    "InvalidAssociation": _NEEDS_OTHER_STATE,
+    # A 500 in the model, but it reports the caller's function failing its test.
+    "TestFunctionFailed": _NEEDS_OTHER_STATE,
+    "EntityLimitExceeded": _QUOTA,
+    # Rate limits, whatever the family their name suggests (TooManyRequestsException).
     "Throttling": _THROTTLED,
     "ThrottlingException": _THROTTLED,
     "RequestLimitExceeded": _THROTTLED,
@@ -83,6 +96,27 @@ AWS_ERRORS: Mapping[str, Rule] = {
     "MissingBody": _FACADE_BUG,
     "InconsistentQuantities": _FACADE_BUG,
 }
+
+#: Error families by name, for codes AWS_ERRORS does not name. CloudFront's model has 17
+#: NoSuch*, 17 *AlreadyExists, 15 *InUse and 51 TooMany* errors, one per resource or limit.
+FAMILIES: Sequence[tuple[re.Pattern[str], Rule]] = (
+    (re.compile(r"NoSuch[A-Z]\w*"), Rule(grpc.StatusCode.NOT_FOUND)),
+    (re.compile(r"[A-Z]\w*AlreadyExists"), Rule(grpc.StatusCode.ALREADY_EXISTS)),
+    (re.compile(r"[A-Z]\w*InUse"), _NEEDS_OTHER_STATE),
+    (re.compile(r"TooMany[A-Z]\w*"), _QUOTA),
+)
+
+
+def rule_for(aws_code: str, http_status: int) -> Rule:
+    """The rule for an AWS error: its own row, else its family, else its HTTP status."""
+    rule = AWS_ERRORS.get(aws_code)
+    if rule is not None:
+        return rule
+    for family, family_rule in FAMILIES:
+        if family.fullmatch(aws_code):
+            return family_rule
+    return rule_for_status(http_status)
+
 
 #: HTTP status -> rule, for AWS codes the table above does not name and for answers that carry
 #: no AWS error code at all (a proxy's or load balancer's page). :func:`rule_for_status` covers
@@ -222,7 +256,7 @@ def from_client_error(error: boto.ClientError) -> MappedError:
     # Without an AWS error body botocore puts the HTTP status (or nothing) in Code.
     if not _AWS_CODE.fullmatch(code):
         return _http_error(answer)
-    rule = AWS_ERRORS.get(code) or rule_for_status(http_status)
+    rule = rule_for(code, http_status)
     # AWS messages can quote the signed request; never hand the facade's key id or token on.
     message = caller_text(str(info.get("Message") or code))
     metadata = {
@@ -263,6 +297,16 @@ def _http_error(answer: Upstream) -> MappedError:
         details=(_pack(info), *_extra_detail(rule.detail, _HTTP_ERROR, message)),
         upstream=answer,
     )
+
+
+def with_metadata(error: MappedError, extra: Mapping[str, str]) -> MappedError:
+    """`error` with `extra` added to its ErrorInfo's metadata (the first detail)."""
+    if not extra:
+        return error
+    info = error_details_pb2.ErrorInfo()
+    error.details[0].Unpack(info)
+    info.metadata.update(extra)
+    return dataclasses.replace(error, details=(_pack(info), *error.details[1:]))
 
 
 def from_local_failure(error: BaseException) -> MappedError | None:

@@ -56,6 +56,20 @@ def _checked(route: Route, result: dict[str, Any], answer: Upstream) -> Message:
         raise errors.UnexpectedAnswer(route.operation, f"no {missing}", answer) from None
 
 
+# Members that name what a Create asked for. An ALREADY_EXISTS carries them back, so a caller
+# whose earlier answer was lost can find what exists (OAC has no CallerReference idempotency).
+_IDENTIFYING = {"Name": "name", "CallerReference": "callerReference"}
+
+
+def _identifying(params: dict[str, Any]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for value in params.values():
+        if isinstance(value, dict):
+            found.update({key: str(value[member]) for member, key in _IDENTIFYING.items()
+                          if member in value})
+    return found
+
+
 # The AWS call must end a little before the caller's deadline, so that the caller gets the
 # facade's DEADLINE_EXCEEDED with its ErrorInfo rather than losing the race to gRPC's own.
 DEADLINE_MARGIN = 0.05
@@ -92,11 +106,10 @@ class OriginAccessIdentityServicer(pb_grpc.OriginAccessIdentityServiceServicer):
         route = self._routes[rpc]
         state = current_call.get()
         state.aws_operation = route.operation
+        params = route.request.to_boto(request)
         try:
             result = await self._aws.call(
-                route.operation, route.request.to_boto(request),
-                _aws_budget(context.time_remaining()),
-            )
+                route.operation, params, _aws_budget(context.time_remaining()))
             answer = upstream(result)
             state.record(answer)
             response = _checked(route, result, answer)
@@ -109,6 +122,8 @@ class OriginAccessIdentityServicer(pb_grpc.OriginAccessIdentityServiceServicer):
             if mapped.upstream is not NO_ANSWER:
                 state.record(mapped.upstream)
             state.aws_code = mapped.aws_code
+            if mapped.code is grpc.StatusCode.ALREADY_EXISTS:
+                mapped = errors.with_metadata(mapped, _identifying(params))
             await abort(context, mapped)
         context.set_trailing_metadata(state.trailers())
         return response
