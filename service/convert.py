@@ -32,6 +32,7 @@ class _Member:
     member: str  # botocore member name, e.g. CallerReference
     field: str  # proto field name, e.g. caller_reference
     required: bool
+    answered: bool  # an answer without it is not what the model promises
     nested: Plan | None
     repeated: bool
     to_boto: Callable[[Any], Any]
@@ -39,6 +40,14 @@ class _Member:
 
 class ContractMismatch(RuntimeError):
     """The proto schema and botocore's model disagree."""
+
+
+class MissingMembers(ValueError):
+    """A botocore result lacks members its shape promises; `paths` names each one."""
+
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__(", ".join(paths))
+        self.paths = paths
 
 
 class Plan:
@@ -51,19 +60,28 @@ class Plan:
         fields = descriptor.fields_by_name
         members: list[_Member] = []
         required = set(shape.required_members) if shape is not None else set()
+        # An answer also always carries its payload (the resource itself) and the ETag header
+        # where the operation has one, though the model does not mark them required.
+        answered = set(required)
+        if shape is not None and "payload" in shape.serialization:
+            answered.add(shape.serialization["payload"])
         for member, member_shape in (shape.members.items() if shape is not None else ()):
             name = proto_name(member)
             field = fields.get(name)
             if field is None:
                 raise ContractMismatch(f"{descriptor.full_name} has no field {name} for {member}")
-            members.append(self._member(member, member_shape, field, member in required))
+            if member_shape.serialization == {"location": "header", "name": "ETag"}:
+                answered.add(member)
+            members.append(self._member(member, member_shape, field, member in required,
+                                        member in answered))
         unknown = set(fields) - {m.field for m in members}
         if unknown:
             raise ContractMismatch(f"{descriptor.full_name} fields unknown to AWS: {unknown}")
         self._members = tuple(members)
 
     @staticmethod
-    def _member(member: str, shape: Shape, field: Any, required: bool) -> _Member:
+    def _member(member: str, shape: Shape, field: Any, required: bool,
+                answered: bool) -> _Member:
         repeated = shape.type_name == "list"
         element = shape.member if repeated else shape
         nested = None
@@ -71,7 +89,7 @@ class Plan:
             nested = Plan(_message_class(field), element)
         # The request member MaxItems is a string in the AWS model but an int32 in the proto.
         to_boto: Callable[[Any], Any] = str if element.type_name == "string" else _identity
-        return _Member(member, field.name, required, nested, repeated, to_boto)
+        return _Member(member, field.name, required, answered, nested, repeated, to_boto)
 
     def to_boto(self, message: Message) -> BotoDict:
         """Request proto -> botocore params. Proto3 defaults (0, "") mean "not given" unless
@@ -89,18 +107,29 @@ class Plan:
         return params
 
     def from_boto(self, data: BotoDict) -> Message:
-        """botocore result -> response proto; members AWS left out stay at their defaults."""
+        """botocore result -> response proto. Members AWS may leave out stay at their defaults;
+        a member the model promises that is missing, at any depth, raises MissingMembers."""
+        missing: list[str] = []
+        message = self._from_boto(data, "", missing)
+        if missing:
+            raise MissingMembers(missing)
+        return message
+
+    def _from_boto(self, data: BotoDict, path: str, missing: list[str]) -> Message:
         kwargs: dict[str, Any] = {}
         for m in self._members:
             value = data.get(m.member)
             if value is None:
+                if m.answered:
+                    missing.append(path + m.member)
                 continue
             if m.nested is None:
                 kwargs[m.field] = value
             elif m.repeated:
-                kwargs[m.field] = [m.nested.from_boto(v) for v in value]
+                kwargs[m.field] = [m.nested._from_boto(v, f"{path}{m.member}[{i}].", missing)
+                                   for i, v in enumerate(value)]
             else:
-                kwargs[m.field] = m.nested.from_boto(value)
+                kwargs[m.field] = m.nested._from_boto(value, f"{path}{m.member}.", missing)
         return self.message_class(**kwargs)
 
 

@@ -14,14 +14,13 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import grpc
 from google.protobuf.message import DecodeError
 
 from service import errors
+from service.call import CallState, abort, current_call
 from service.logs import ACCESS_LOGGER, LOGGER
 from service.metrics import Metrics
 
@@ -30,33 +29,6 @@ access_log = logging.getLogger(ACCESS_LOGGER)
 
 GUARDED_PREFIX = "/cloudfront.v1."
 _REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
-
-
-@dataclass(slots=True)
-class CallState:
-    """Per-call facts the servicer fills in and the interceptor reports."""
-
-    request_id: str
-    aws_request_id: str | None = None
-    aws_code: str | None = None
-    aws_operation: str | None = None
-    aws_retries: int = 0
-    ended_early: str | None = None  # CANCELLED / DEADLINE_EXCEEDED, when gRPC ended the call
-
-    def trailers(self) -> tuple[tuple[str, str], ...]:
-        if self.aws_request_id:
-            return (("x-request-id", self.request_id), ("aws-request-id", self.aws_request_id))
-        return (("x-request-id", self.request_id),)
-
-
-current_call: ContextVar[CallState] = ContextVar("current_call")
-
-
-async def abort(context: grpc.aio.ServicerContext[Any, Any], error: errors.MappedError) -> None:
-    """End the call with `error`, its google.rpc details and the call's trailers."""
-    state = current_call.get(None)
-    trailers = state.trailers() if state is not None else ()
-    await context.abort(error.code, error.message, error.trailing_metadata(trailers))
 
 
 Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
@@ -68,7 +40,7 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                  metrics: Metrics | None) -> None:
         self._limit = max_concurrency
         self._max_request_bytes = max_request_bytes
-        self._token = f"Bearer {token}".encode() if token else None
+        self._token = token.encode() if token else None
         self._metrics = metrics
         self._in_flight = 0
         self._idle = asyncio.Event()
@@ -211,6 +183,10 @@ def _request_id(given: str | bytes | None) -> str:
 
 
 def _token_matches(expected: bytes, given: str | bytes | None) -> bool:
+    """`given` is ``Bearer <token>``; the scheme is case-insensitive (RFC 7235, RFC 6750)."""
     if not isinstance(given, str):
         return False
-    return hmac.compare_digest(expected, given.encode())
+    scheme, _, token = given.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(expected, token.lstrip(" ").encode())

@@ -14,8 +14,8 @@ from service import errors, validation
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
 from service.aws import CloudFrontClient
-from service.convert import Plan
-from service.interceptors import abort, current_call
+from service.call import NO_ANSWER, Upstream, abort, current_call, upstream
+from service.convert import MissingMembers, Plan
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OriginAccessIdentityService"].full_name
 
@@ -25,6 +25,7 @@ class Route:
     operation: str
     request: Plan
     response: Plan
+    status: int  # the HTTP status of a success, as the model says (201 for a Create)
 
 
 def build_routes(aws: CloudFrontClient) -> dict[str, Route]:
@@ -39,8 +40,34 @@ def build_routes(aws: CloudFrontClient) -> dict[str, Route]:
             operation=method.name,
             request=Plan(request_class, model.input_shape),
             response=Plan(response_class, model.output_shape),
+            status=int(model.http.get("responseCode", 200)),
         )
     return routes
+
+
+def _checked(route: Route, result: dict[str, Any], answer: Upstream) -> Message:
+    """The response, if the answer is what the model promises; else UnexpectedAnswer."""
+    if answer.http_status != route.status:
+        raise errors.UnexpectedAnswer(
+            route.operation, f"HTTP status {answer.http_status}, not {route.status}", answer)
+    try:
+        return route.response.from_boto(result)
+    except MissingMembers as missing:
+        raise errors.UnexpectedAnswer(route.operation, f"no {missing}", answer) from None
+
+
+# Members that name what a Create asked for. An ALREADY_EXISTS carries them back, so a caller
+# whose earlier answer was lost can find what exists (OAC has no CallerReference idempotency).
+_IDENTIFYING = {"Name": "name", "CallerReference": "callerReference"}
+
+
+def _identifying(params: dict[str, Any]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for value in params.values():
+        if isinstance(value, dict):
+            found.update({key: str(value[member]) for member, key in _IDENTIFYING.items()
+                          if member in value})
+    return found
 
 
 # The AWS call must end a little before the caller's deadline, so that the caller gets the
@@ -79,25 +106,27 @@ class OriginAccessIdentityServicer(pb_grpc.OriginAccessIdentityServiceServicer):
         route = self._routes[rpc]
         state = current_call.get()
         state.aws_operation = route.operation
+        params = route.request.to_boto(request)
         try:
             result = await self._aws.call(
-                route.operation, route.request.to_boto(request),
-                _aws_budget(context.time_remaining()),
-            )
+                route.operation, params, _aws_budget(context.time_remaining()))
+            answer = upstream(result)
+            state.record(answer)
+            response = _checked(route, result, answer)
         except asyncio.CancelledError:
             raise
         except Exception as error:
             mapped = errors.map_exception(error)
-            state.aws_request_id, state.aws_code = mapped.aws_request_id, mapped.aws_code
-            state.aws_retries = mapped.retry_attempts
-            if mapped.code is grpc.StatusCode.INTERNAL and mapped.aws_code is None:
+            if mapped is None:
                 raise  # unexpected: the interceptor logs the traceback and answers INTERNAL
+            if mapped.upstream is not NO_ANSWER:
+                state.record(mapped.upstream)
+            state.aws_code = mapped.aws_code
+            if mapped.code is grpc.StatusCode.ALREADY_EXISTS:
+                mapped = errors.with_metadata(mapped, _identifying(params))
             await abort(context, mapped)
-        meta = result.get("ResponseMetadata", {})
-        state.aws_request_id = meta.get("RequestId")
-        state.aws_retries = meta.get("RetryAttempts", 0)
         context.set_trailing_metadata(state.trailers())
-        return route.response.from_boto(result)
+        return response
 
     CreateCloudFrontOriginAccessIdentity = _rpc("CreateCloudFrontOriginAccessIdentity")
     GetCloudFrontOriginAccessIdentity = _rpc("GetCloudFrontOriginAccessIdentity")

@@ -6,7 +6,7 @@ import botocore.session
 import pytest
 
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
-from service.convert import ContractMismatch, Plan
+from service.convert import ContractMismatch, MissingMembers, Plan
 
 MODEL = botocore.session.get_session().get_service_model("cloudfront")
 
@@ -49,7 +49,32 @@ def test_response_is_built_from_the_botocore_result_ignoring_metadata() -> None:
 def test_etag_member_maps_to_the_etag_field() -> None:
     plan = Plan(pb.GetCloudFrontOriginAccessIdentityConfigResponse,
                 _shape("GetCloudFrontOriginAccessIdentityConfig", "output"))
-    assert plan.from_boto({"ETag": "E2"}).etag == "E2"
+    config = {"CallerReference": "r", "Comment": ""}
+    assert plan.from_boto({"ETag": "E2", "CloudFrontOriginAccessIdentityConfig": config}) \
+        .etag == "E2"
+
+
+def test_an_answer_missing_what_the_model_promises_names_every_missing_member() -> None:
+    plan = Plan(pb.ListCloudFrontOriginAccessIdentitiesResponse,
+                _shape("ListCloudFrontOriginAccessIdentities", "output"))
+    page = {"Marker": "", "MaxItems": 100, "IsTruncated": False, "Quantity": 1,
+            "Items": [{"Id": "E1", "Comment": ""}]}
+    with pytest.raises(MissingMembers) as missing:
+        plan.from_boto({"CloudFrontOriginAccessIdentityList": page})
+    assert missing.value.paths == [
+        "CloudFrontOriginAccessIdentityList.Items[0].S3CanonicalUserId"]
+    with pytest.raises(MissingMembers) as empty:
+        plan.from_boto({})  # the payload itself, though the model does not mark it required
+    assert empty.value.paths == ["CloudFrontOriginAccessIdentityList"]
+
+
+def test_an_answer_without_the_etag_header_is_missing_a_member() -> None:
+    plan = Plan(pb.GetCloudFrontOriginAccessIdentityResponse,
+                _shape("GetCloudFrontOriginAccessIdentity", "output"))
+    identity = {"Id": "E1", "S3CanonicalUserId": "ab"}
+    assert plan.from_boto({"CloudFrontOriginAccessIdentity": identity, "ETag": "E2"}).etag == "E2"
+    with pytest.raises(MissingMembers, match="ETag"):
+        plan.from_boto({"CloudFrontOriginAccessIdentity": identity})
 
 
 def test_a_proto_missing_an_aws_member_is_refused_at_start() -> None:
