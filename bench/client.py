@@ -70,12 +70,16 @@ class DirectCaller:
         import aioboto3
         from aiobotocore.config import AioConfig
 
-        session = aioboto3.Session(aws_access_key_id=ACCESS_KEY,
-                                   aws_secret_access_key=SECRET_KEY, region_name=REGION)
+        session = aioboto3.Session(
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
+        )
         stack = AsyncExitStack()
         # Everything else left at the SDK's defaults, as a user's service would have it.
-        client = await stack.enter_async_context(session.client(
-            "cloudfront", endpoint_url=endpoint, config=AioConfig(max_pool_connections=pool)))
+        client = await stack.enter_async_context(
+            session.client(
+                "cloudfront", endpoint_url=endpoint, config=AioConfig(max_pool_connections=pool)
+            )
+        )
         return cls(client, stack)
 
     async def get(self, ident: str) -> Version:
@@ -85,9 +89,13 @@ class DirectCaller:
 
     async def update(self, ident: str, version: Version, comment: str) -> Version:
         answer = await self._client.update_cloud_front_origin_access_identity(
-            Id=ident, IfMatch=version.etag,
+            Id=ident,
+            IfMatch=version.etag,
             CloudFrontOriginAccessIdentityConfig={
-                "CallerReference": version.caller_reference, "Comment": comment})
+                "CallerReference": version.caller_reference,
+                "Comment": comment,
+            },
+        )
         return Version(answer["ETag"], version.caller_reference)
 
     async def list(self) -> list[str]:
@@ -97,8 +105,11 @@ class DirectCaller:
 
     async def create(self, caller_reference: str) -> str:
         answer = await self._client.create_cloud_front_origin_access_identity(
-            CloudFrontOriginAccessIdentityConfig={"CallerReference": caller_reference,
-                                                  "Comment": "bench"})
+            CloudFrontOriginAccessIdentityConfig={
+                "CallerReference": caller_reference,
+                "Comment": "bench",
+            }
+        )
         return str(answer["CloudFrontOriginAccessIdentity"]["Id"])
 
     async def close(self) -> None:
@@ -122,7 +133,8 @@ class GrpcCaller:
     async def get(self, ident: str) -> Version:
         pb = self._pb
         answer = await self._stub.GetCloudFrontOriginAccessIdentity(
-            pb.GetCloudFrontOriginAccessIdentityRequest(id=ident), timeout=GRPC_DEADLINE)
+            pb.GetCloudFrontOriginAccessIdentityRequest(id=ident), timeout=GRPC_DEADLINE
+        )
         config = answer.cloud_front_origin_access_identity.cloud_front_origin_access_identity_config
         return Version(answer.etag, config.caller_reference)
 
@@ -130,15 +142,20 @@ class GrpcCaller:
         pb = self._pb
         answer = await self._stub.UpdateCloudFrontOriginAccessIdentity(
             pb.UpdateCloudFrontOriginAccessIdentityRequest(
-                id=ident, if_match=version.etag,
+                id=ident,
+                if_match=version.etag,
                 cloud_front_origin_access_identity_config=pb.CloudFrontOriginAccessIdentityConfig(
-                    caller_reference=version.caller_reference, comment=comment)),
-            timeout=GRPC_DEADLINE)
+                    caller_reference=version.caller_reference, comment=comment
+                ),
+            ),
+            timeout=GRPC_DEADLINE,
+        )
         return Version(answer.etag, version.caller_reference)
 
     async def list(self) -> list[str]:
         answer = await self._stub.ListCloudFrontOriginAccessIdentities(
-            self._pb.ListCloudFrontOriginAccessIdentitiesRequest(), timeout=GRPC_DEADLINE)
+            self._pb.ListCloudFrontOriginAccessIdentitiesRequest(), timeout=GRPC_DEADLINE
+        )
         return [item.id for item in answer.cloud_front_origin_access_identity_list.items]
 
     async def create(self, caller_reference: str) -> str:
@@ -146,8 +163,11 @@ class GrpcCaller:
         answer = await self._stub.CreateCloudFrontOriginAccessIdentity(
             pb.CreateCloudFrontOriginAccessIdentityRequest(
                 cloud_front_origin_access_identity_config=pb.CloudFrontOriginAccessIdentityConfig(
-                    caller_reference=caller_reference, comment="bench")),
-            timeout=GRPC_DEADLINE)
+                    caller_reference=caller_reference, comment="bench"
+                )
+            ),
+            timeout=GRPC_DEADLINE,
+        )
         return str(answer.cloud_front_origin_access_identity.id)
 
     async def close(self) -> None:
@@ -174,8 +194,9 @@ class Driver:
         versions = await asyncio.gather(*(self.caller.get(ident) for ident in ids))
         self.versions.update(zip(ids, versions, strict=True))
 
-    async def run(self, workload: str, calls: int, concurrency: int,
-                  ids: Sequence[str]) -> dict[str, Any]:
+    async def run(
+        self, workload: str, calls: int, concurrency: int, ids: Sequence[str]
+    ) -> dict[str, Any]:
         cycle = WORKLOADS[workload]
         if "update" in cycle and concurrency > len(ids):
             raise ValueError("update workloads need one identity per worker (no ETag races)")
@@ -199,7 +220,8 @@ class Driver:
                         self.versions[ident] = await caller.get(ident)
                     elif operation == "update":
                         self.versions[ident] = await caller.update(
-                            ident, self.versions[ident], f"bench {number} {step}")
+                            ident, self.versions[ident], f"bench {number} {step}"
+                        )
                     else:
                         await caller.list()
                 except Exception as error:
@@ -211,8 +233,12 @@ class Driver:
         started = clock()
         await asyncio.gather(*(worker(number) for number in range(concurrency)))
         wall = clock() - started
-        return {"wall": wall, "latencies": [round(x, 7) for x in latencies],
-                "errors": len(errors), "error_samples": errors[:3]}
+        return {
+            "wall": wall,
+            "latencies": [round(x, 7) for x in latencies],
+            "errors": len(errors),
+            "error_samples": errors[:3],
+        }
 
 
 async def serve(caller: Caller, out: Any) -> None:
@@ -234,8 +260,12 @@ async def serve(caller: Caller, out: Any) -> None:
                     await driver.prepare(command["ids"])
                     answer = {"ok": True}
                 elif name == "run":
-                    answer = await driver.run(command["workload"], int(command["calls"]),
-                                              int(command["concurrency"]), command["ids"])
+                    answer = await driver.run(
+                        command["workload"],
+                        int(command["calls"]),
+                        int(command["concurrency"]),
+                        command["ids"],
+                    )
                 elif name == "quit":
                     break
                 else:

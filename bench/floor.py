@@ -45,10 +45,14 @@ async def serve(listen: str, variant: str, endpoint: str | None) -> None:
     logs.configure("INFO" if variant == "guard-log" else "WARNING", "json")
     answer = pb.GetCloudFrontOriginAccessIdentityResponse(
         cloud_front_origin_access_identity=pb.CloudFrontOriginAccessIdentity(
-            id=identity_id(1), s3_canonical_user_id="0" * 96,
+            id=identity_id(1),
+            s3_canonical_user_id="0" * 96,
             cloud_front_origin_access_identity_config=pb.CloudFrontOriginAccessIdentityConfig(
-                caller_reference="bench-ref-1", comment="bench identity 1")),
-        etag="E0000000000001")
+                caller_reference="bench-ref-1", comment="bench identity 1"
+            ),
+        ),
+        etag="E0000000000001",
+    )
 
     aws: DirectCaller | None = None
     if variant == "bare-aioboto3":
@@ -56,15 +60,16 @@ async def serve(listen: str, variant: str, endpoint: str | None) -> None:
         aws = await DirectCaller.open(endpoint, 16)
 
     class Canned(rpc.OriginAccessIdentityServiceServicer):
-        async def GetCloudFrontOriginAccessIdentity(
-            self, request: Any, context: Any
-        ) -> Any:
+        async def GetCloudFrontOriginAccessIdentity(self, request: Any, context: Any) -> Any:
             if aws is not None:
                 await aws.get(request.id)
             return answer
 
-    interceptors = [] if variant.startswith("bare") else [
-        CallGuard(max_concurrency=64, max_request_bytes=64 * 1024, token=None, metrics=None)]
+    interceptors = (
+        []
+        if variant.startswith("bare")
+        else [CallGuard(max_concurrency=64, max_request_bytes=64 * 1024, token=None, metrics=None)]
+    )
     server = aio.server(interceptors=interceptors)
     add_servicer: Any = rpc.add_OriginAccessIdentityServiceServicer_to_server
     add_servicer(Canned(), server)
@@ -84,13 +89,21 @@ def measure(calls: int, concurrency: int, repeats: int) -> list[dict[str, Any]]:
             upstream = start_upstream(children, "stub", 16)
             port = free_port()
             address = f"127.0.0.1:{port}"
-            server = children.start(f"floor-{variant}", "bench.floor",
-                                    ["serve", "--listen", address, "--variant", variant,
-                                     "--endpoint", upstream.url], stdout_to_log=True)
+            server = children.start(
+                f"floor-{variant}",
+                "bench.floor",
+                ["serve", "--listen", address, "--variant", variant, "--endpoint", upstream.url],
+                stdout_to_log=True,
+            )
             wait_serving(address, port, server)
             client = start_worker(children, "grpc-client", ["grpc", "--target", address])
-            command = {"cmd": "run", "workload": "get", "calls": calls,
-                       "concurrency": concurrency, "ids": ids}
+            command = {
+                "cmd": "run",
+                "workload": "get",
+                "calls": calls,
+                "concurrency": concurrency,
+                "ids": ids,
+            }
             client.call(command | {"calls": min(calls, 2000)})  # warm-up
             per_call, rates = [], []
             for _ in range(repeats):
@@ -101,16 +114,23 @@ def measure(calls: int, concurrency: int, repeats: int) -> list[dict[str, Any]]:
                     raise ChildFailed(f"floor {variant}: {result['error_samples']}")
                 per_call.append(((after[0] - before[0]) / calls, (after[1] - before[1]) / calls))
                 rates.append(calls / result["wall"])
-            rows.append({"variant": variant,
-                         "server_cpu_s_per_call": statistics.median(x[0] for x in per_call),
-                         "client_cpu_s_per_call": statistics.median(x[1] for x in per_call),
-                         "throughput_per_s": statistics.median(rates)})
+            rows.append(
+                {
+                    "variant": variant,
+                    "server_cpu_s_per_call": statistics.median(x[0] for x in per_call),
+                    "client_cpu_s_per_call": statistics.median(x[1] for x in per_call),
+                    "throughput_per_s": statistics.median(rates),
+                }
+            )
     return rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.floor",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("action", nargs="?", choices=("measure", "serve"), default="measure")
     parser.add_argument("--listen", help="serve: HOST:PORT")
     parser.add_argument("--variant", choices=VARIANTS, default="bare")
@@ -125,12 +145,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         uvloop.run(serve(args.listen, args.variant, args.endpoint))
         return 0
     rows = measure(args.calls, args.concurrency, args.repeats)
-    print(f"canned GetCloudFrontOriginAccessIdentity, {args.calls} calls x {args.repeats} "
-          f"at {args.concurrency} in flight (median of repeats)")
+    print(
+        f"canned GetCloudFrontOriginAccessIdentity, {args.calls} calls x {args.repeats} "
+        f"at {args.concurrency} in flight (median of repeats)"
+    )
     print(f"{'variant':12}{'server µs/call':>16}{'client µs/call':>16}{'calls/s':>10}")
     for row in rows:
-        print(f"{row['variant']:12}{row['server_cpu_s_per_call'] * 1e6:16.0f}"
-              f"{row['client_cpu_s_per_call'] * 1e6:16.0f}{row['throughput_per_s']:10.0f}")
+        print(
+            f"{row['variant']:12}{row['server_cpu_s_per_call'] * 1e6:16.0f}"
+            f"{row['client_cpu_s_per_call'] * 1e6:16.0f}{row['throughput_per_s']:10.0f}"
+        )
     return 0
 
 

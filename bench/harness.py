@@ -49,8 +49,16 @@ from bench.procs import (
 SIDES = ("direct", "facade")
 Log = Callable[[str], None]
 IDLE_SETTLE = 1.0  # seconds after SERVING before reading idle RSS: lets start-up garbage go
-LIBRARIES = ("grpcio", "grpcio-health-checking", "protobuf", "aioboto3", "aiobotocore",
-             "botocore", "aiohttp", "uvloop")
+LIBRARIES = (
+    "grpcio",
+    "grpcio-health-checking",
+    "protobuf",
+    "aioboto3",
+    "aiobotocore",
+    "botocore",
+    "aiohttp",
+    "uvloop",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +131,16 @@ class Upstream:
             else:
                 _request(connection, "DELETE", "/_emulator/faults")
                 if seconds:
-                    _request(connection, "POST", "/_emulator/faults",
-                             json.dumps({"latency": seconds}))
+                    _request(
+                        connection, "POST", "/_emulator/faults", json.dumps({"latency": seconds})
+                    )
         finally:
             connection.close()
 
 
-def _request(connection: http.client.HTTPConnection, method: str, path: str,
-             body: str | None = None) -> None:
+def _request(
+    connection: http.client.HTTPConnection, method: str, path: str, body: str | None = None
+) -> None:
     connection.request(method, path, body=body)
     answer = connection.getresponse()
     answer.read()
@@ -140,26 +150,40 @@ def _request(connection: http.client.HTTPConnection, method: str, path: str,
 
 def start_upstream(children: Children, kind: str, identities: int) -> Upstream:
     if kind == "stub":
-        child = children.start("upstream", "bench.upstream",
-                               ["--identities", str(identities)])
+        child = children.start("upstream", "bench.upstream", ["--identities", str(identities)])
         return Upstream(kind, child, f"http://127.0.0.1:{int(child.read_line(30))}")
     child = children.start("upstream", "service.emulator", ["--port", "0"])
     return Upstream(kind, child, child.read_line(30).strip())
 
 
-def start_facade(children: Children, name: str, upstream: Upstream, extra: Sequence[str],
-                 args: argparse.Namespace) -> tuple[Child, str, float]:
+def start_facade(
+    children: Children,
+    name: str,
+    upstream: Upstream,
+    extra: Sequence[str],
+    args: argparse.Namespace,
+) -> tuple[Child, str, float]:
     """`python -m service` as in production; returns it, its address and start-to-SERVING."""
     port = free_port()
     address = f"127.0.0.1:{port}"
-    argv = ["--aws-endpoint-url", upstream.url, "--listen", address, *extra,
-            *shlex.split(args.facade_args)]
+    argv = [
+        "--aws-endpoint-url",
+        upstream.url,
+        "--listen",
+        address,
+        *extra,
+        *shlex.split(args.facade_args),
+    ]
     if args.facade_log_level:
         argv += ["--log-level", args.facade_log_level]
-    env = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-           "AWS_EC2_METADATA_DISABLED": "true"}
-    child = children.start(name, "service", argv, env=env, stdout_to_log=True,
-                           root=args.facade_root)
+    env = {
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    child = children.start(
+        name, "service", argv, env=env, stdout_to_log=True, root=args.facade_root
+    )
     return child, address, wait_serving(address, port, child)
 
 
@@ -169,16 +193,32 @@ def start_worker(children: Children, name: str, args: Sequence[str]) -> Child:
     return child
 
 
-def measure(side_name: str, side: Side, workload: str, calls: int, concurrency: int,
-            ids: Sequence[str]) -> Phase:
+def measure(
+    side_name: str, side: Side, workload: str, calls: int, concurrency: int, ids: Sequence[str]
+) -> Phase:
     side.worker.call({"cmd": "prepare", "ids": list(ids)})
     before = {role: child.cpu_seconds() for role, child in side.roles.items()}
-    answer = side.worker.call({"cmd": "run", "workload": workload, "calls": calls,
-                               "concurrency": concurrency, "ids": list(ids)})
+    answer = side.worker.call(
+        {
+            "cmd": "run",
+            "workload": workload,
+            "calls": calls,
+            "concurrency": concurrency,
+            "ids": list(ids),
+        }
+    )
     after = {role: child.cpu_seconds() for role, child in side.roles.items()}
-    return Phase(side_name, workload, concurrency, len(answer["latencies"]), answer["wall"],
-                 answer["latencies"], {role: after[role] - before[role] for role in before},
-                 answer["errors"], answer["error_samples"])
+    return Phase(
+        side_name,
+        workload,
+        concurrency,
+        len(answer["latencies"]),
+        answer["wall"],
+        answer["latencies"],
+        {role: after[role] - before[role] for role in before},
+        answer["errors"],
+        answer["error_samples"],
+    )
 
 
 def percentile(ordered: Sequence[float], fraction: float) -> float:
@@ -201,11 +241,14 @@ def summarise(phases: Sequence[Phase]) -> dict[str, Any]:
         "wall_s": wall,
         "throughput_per_s": calls / wall if wall else 0.0,
         "throughput_per_round": [p.calls / p.wall for p in phases if p.wall],
-        "latency_ms": {name: percentile(ordered, q) * 1000
-                       for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99))}
+        "latency_ms": {
+            name: percentile(ordered, q) * 1000
+            for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99))
+        }
         | {"mean": statistics.fmean(ordered) * 1000 if ordered else float("nan")},
-        "cpu_s_per_call": {role: sum(p.cpu[role] for p in phases) / calls if calls else 0.0
-                           for role in roles},
+        "cpu_s_per_call": {
+            role: sum(p.cpu[role] for p in phases) / calls if calls else 0.0 for role in roles
+        },
         "errors": sum(p.errors for p in phases),
         "error_samples": [s for p in phases for s in p.error_samples][:3],
     }
@@ -222,8 +265,9 @@ def compare(direct: dict[str, Any], facade: dict[str, Any]) -> dict[str, float |
     return {
         "cpu_ratio": _ratio(server, client),
         # What the caller's machine spends in all, counting its own gRPC client too.
-        "cpu_ratio_with_grpc_client": _ratio(server + facade["cpu_s_per_call"]["grpc_client"],
-                                             client),
+        "cpu_ratio_with_grpc_client": _ratio(
+            server + facade["cpu_s_per_call"]["grpc_client"], client
+        ),
         "added_p50_ms": facade["latency_ms"]["p50"] - direct["latency_ms"]["p50"],
         "added_p99_ms": facade["latency_ms"]["p99"] - direct["latency_ms"]["p99"],
         "throughput_ratio": _ratio(facade["throughput_per_s"], direct["throughput_per_s"]),
@@ -243,17 +287,21 @@ def finite(value: Any) -> Any:
 
 def service_revision() -> dict[str, Any]:
     """Which facade code was measured: HEAD, and whether service/ differs from it."""
+
     def git(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
-                                  timeout=10, check=True)
+            done = subprocess.run(
+                ["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10, check=True
+            )
         except (OSError, subprocess.SubprocessError):
             return None
         return done.stdout.strip()
 
     changes = git("status", "--porcelain", "--", "service")
-    return {"commit": git("rev-parse", "HEAD"),
-            "service_has_local_changes": None if changes is None else bool(changes)}
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "service_has_local_changes": None if changes is None else bool(changes),
+    }
 
 
 def facade_reported_start_ms(child: Child) -> float | None:
@@ -280,48 +328,66 @@ def run(plan: Plan, args: argparse.Namespace, log: Log) -> dict[str, Any]:
         time.sleep(IDLE_SETTLE)
         idle_rss = [facade.rss_bytes()]
         idle_split = facade.rss_split_bytes()
-        log(f"facade at {address}: SERVING after {first_start:.2f} s, "
-            f"idle RSS {idle_rss[0] / 2**20:.1f} MB")
-        direct = start_worker(children, "direct-client",
-                              ["direct", "--endpoint", upstream.url,
-                               "--pool", str(plan.concurrency), "--loop", args.client_loop])
-        grpc_client = start_worker(children, "grpc-client",
-                                   ["grpc", "--target", address, "--loop", args.client_loop])
+        log(
+            f"facade at {address}: SERVING after {first_start:.2f} s, "
+            f"idle RSS {idle_rss[0] / 2**20:.1f} MB"
+        )
+        direct = start_worker(
+            children,
+            "direct-client",
+            [
+                "direct",
+                "--endpoint",
+                upstream.url,
+                "--pool",
+                str(plan.concurrency),
+                "--loop",
+                args.client_loop,
+            ],
+        )
+        grpc_client = start_worker(
+            children, "grpc-client", ["grpc", "--target", address, "--loop", args.client_loop]
+        )
         ids = direct.call({"cmd": "ids", "count": identities})["ids"]
         sides = {
             "direct": Side(direct, {"direct_client": direct, "upstream": upstream.child}),
-            "facade": Side(grpc_client, {"facade_server": facade, "grpc_client": grpc_client,
-                                         "upstream": upstream.child}),
+            "facade": Side(
+                grpc_client,
+                {"facade_server": facade, "grpc_client": grpc_client, "upstream": upstream.child},
+            ),
         }
 
         for workload in WORKLOADS:
             for name in SIDES:
                 measure(name, sides[name], workload, plan.warmup, plan.concurrency, ids)
         rss_warm = facade.rss_bytes()
-        log(f"warm-up done; ABAB: {plan.rounds} rounds x {len(WORKLOADS)} workloads x "
-            f"{plan.calls} calls at {plan.concurrency} in flight")
+        log(
+            f"warm-up done; ABAB: {plan.rounds} rounds x {len(WORKLOADS)} workloads x "
+            f"{plan.calls} calls at {plan.concurrency} in flight"
+        )
 
         for number in range(plan.rounds):
             for index, workload in enumerate(WORKLOADS):
                 # Alternate which side goes first, so a drift in machine speed cancels out.
                 order = SIDES if (number + index) % 2 == 0 else SIDES[::-1]
                 for name in order:
-                    sides[name].phases.append(measure(name, sides[name], workload, plan.calls,
-                                                      plan.concurrency, ids))
+                    sides[name].phases.append(
+                        measure(name, sides[name], workload, plan.calls, plan.concurrency, ids)
+                    )
             log(f"round {number + 1}/{plan.rounds} done")
 
         serial: dict[str, list[Phase]] = {name: [] for name in SIDES}
         for number in range(plan.serial_rounds):
             for name in SIDES if number % 2 == 0 else SIDES[::-1]:
-                serial[name].append(measure(name, sides[name], "get", plan.serial_calls, 1,
-                                            ids))
+                serial[name].append(measure(name, sides[name], "get", plan.serial_calls, 1, ids))
 
         rss_before_soak = facade.rss_bytes()
-        soak = measure("facade", sides["facade"], "mixed", plan.soak_calls, plan.concurrency,
-                       ids)
+        soak = measure("facade", sides["facade"], "mixed", plan.soak_calls, plan.concurrency, ids)
         rss_after_soak = facade.rss_bytes()
-        log(f"soak: {plan.soak_calls} mixed calls, RSS {rss_before_soak / 2**20:.1f} -> "
-            f"{rss_after_soak / 2**20:.1f} MB")
+        log(
+            f"soak: {plan.soak_calls} mixed calls, RSS {rss_before_soak / 2**20:.1f} -> "
+            f"{rss_after_soak / 2**20:.1f} MB"
+        )
         for child in (grpc_client, direct):
             children.stop(child)
         facade_exit = children.stop(facade)
@@ -329,8 +395,9 @@ def run(plan: Plan, args: argparse.Namespace, log: Log) -> dict[str, Any]:
         burst = run_burst(children, plan, upstream, ids, args, log)
 
         for number in range(1, plan.start_samples):
-            extra, address, seconds = start_facade(children, f"facade-start-{number}",
-                                                   upstream, [], args)
+            extra, address, seconds = start_facade(
+                children, f"facade-start-{number}", upstream, [], args
+            )
             starts.append(seconds)
             reported.append(facade_reported_start_ms(extra))
             time.sleep(IDLE_SETTLE)
@@ -340,54 +407,71 @@ def run(plan: Plan, args: argparse.Namespace, log: Log) -> dict[str, Any]:
 
     workloads: dict[str, Any] = {}
     for workload in WORKLOADS:
-        pair = {name: summarise([p for p in sides[name].phases if p.workload == workload])
-                for name in SIDES}
+        pair = {
+            name: summarise([p for p in sides[name].phases if p.workload == workload])
+            for name in SIDES
+        }
         workloads[workload] = pair | {"ratios": compare(pair["direct"], pair["facade"])}
     serial_pair = {name: summarise(serial[name]) for name in SIDES}
-    results.update({
-        "workloads": workloads,
-        "serial_get": serial_pair | {"ratios": compare(serial_pair["direct"],
-                                                       serial_pair["facade"])},
-        "soak": summarise([soak]),
-        "burst": burst,
-        "memory": {
-            "idle_rss_mb": statistics.median(idle_rss) / 2**20,
-            "idle_rss_mb_samples": [x / 2**20 for x in idle_rss],
-            # Info: file-backed pages are mostly shared libraries (grpc's core, libpython…).
-            "idle_rss_split_mb": {key: value / 2**20 for key, value in idle_split.items()},
-            "rss_after_warmup_mb": rss_warm / 2**20,
-            "rss_before_soak_mb": rss_before_soak / 2**20,
-            "rss_after_soak_mb": rss_after_soak / 2**20,
-            "soak_calls": plan.soak_calls,
-            "rss_growth_over_soak_mb": (rss_after_soak - rss_before_soak) / 2**20,
-            "rss_growth_idle_to_end_mb": (rss_after_soak - idle_rss[0]) / 2**20,
-        },
-        "startup": {
-            "start_to_serving_s": statistics.median(starts),
-            "samples_s": starts,
-            "max_s": max(starts),
-            "facade_reported_ms": [x for x in reported if x is not None],
-        },
-        "facade_exit_code": facade_exit,
-        "elapsed_s": time.monotonic() - started,
-    })
+    results.update(
+        {
+            "workloads": workloads,
+            "serial_get": serial_pair
+            | {"ratios": compare(serial_pair["direct"], serial_pair["facade"])},
+            "soak": summarise([soak]),
+            "burst": burst,
+            "memory": {
+                "idle_rss_mb": statistics.median(idle_rss) / 2**20,
+                "idle_rss_mb_samples": [x / 2**20 for x in idle_rss],
+                # Info: file-backed pages are mostly shared libraries (grpc's core, libpython…).
+                "idle_rss_split_mb": {key: value / 2**20 for key, value in idle_split.items()},
+                "rss_after_warmup_mb": rss_warm / 2**20,
+                "rss_before_soak_mb": rss_before_soak / 2**20,
+                "rss_after_soak_mb": rss_after_soak / 2**20,
+                "soak_calls": plan.soak_calls,
+                "rss_growth_over_soak_mb": (rss_after_soak - rss_before_soak) / 2**20,
+                "rss_growth_idle_to_end_mb": (rss_after_soak - idle_rss[0]) / 2**20,
+            },
+            "startup": {
+                "start_to_serving_s": statistics.median(starts),
+                "samples_s": starts,
+                "max_s": max(starts),
+                "facade_reported_ms": [x for x in reported if x is not None],
+            },
+            "facade_exit_code": facade_exit,
+            "elapsed_s": time.monotonic() - started,
+        }
+    )
     return results
 
 
-def run_burst(children: Children, plan: Plan, upstream: Upstream, ids: Sequence[str],
-              args: argparse.Namespace, log: Log) -> dict[str, Any]:
+def run_burst(
+    children: Children,
+    plan: Plan,
+    upstream: Upstream,
+    ids: Sequence[str],
+    args: argparse.Namespace,
+    log: Log,
+) -> dict[str, Any]:
     """How much 100 ms of upstream latency adds to a burst of N calls at once.
 
     The facade gets a larger --max-concurrency so the burst is admitted, not refused: with
     the default of 64 most of 1,000 calls would fail fast with RESOURCE_EXHAUSTED.
     """
     limit = max(1024, plan.burst_calls)
-    facade, address, _ = start_facade(children, "facade-burst", upstream,
-                                      ["--max-concurrency", str(limit)], args)
-    client = start_worker(children, "grpc-burst-client",
-                          ["grpc", "--target", address, "--loop", args.client_loop])
-    command = {"cmd": "run", "workload": "get", "calls": plan.burst_calls,
-               "concurrency": plan.burst_calls, "ids": list(ids)}
+    facade, address, _ = start_facade(
+        children, "facade-burst", upstream, ["--max-concurrency", str(limit)], args
+    )
+    client = start_worker(
+        children, "grpc-burst-client", ["grpc", "--target", address, "--loop", args.client_loop]
+    )
+    command = {
+        "cmd": "run",
+        "workload": "get",
+        "calls": plan.burst_calls,
+        "concurrency": plan.burst_calls,
+        "ids": list(ids),
+    }
     latency = plan.burst_latency
 
     def burst(seconds: float) -> dict[str, Any]:
@@ -402,10 +486,15 @@ def run_burst(children: Children, plan: Plan, upstream: Upstream, ids: Sequence[
     pairs = []
     for _ in range(plan.burst_pairs):
         fast, slow = burst(0.0), burst(latency)
-        pairs.append({"without_s": fast["wall"], "with_s": slow["wall"],
-                      "added_units": (slow["wall"] - fast["wall"]) / latency,
-                      "errors": fast["errors"] + slow["errors"],
-                      "error_samples": fast["error_samples"] + slow["error_samples"]})
+        pairs.append(
+            {
+                "without_s": fast["wall"],
+                "with_s": slow["wall"],
+                "added_units": (slow["wall"] - fast["wall"]) / latency,
+                "errors": fast["errors"] + slow["errors"],
+                "error_samples": fast["error_samples"] + slow["error_samples"],
+            }
+        )
     upstream.set_latency(0.0)
     children.stop(client)
     children.stop(facade)
@@ -416,12 +505,18 @@ def run_burst(children: Children, plan: Plan, upstream: Upstream, ids: Sequence[
     with_latency = min(p["with_s"] for p in pairs)
     units = (with_latency - without) / latency
     log(f"burst of {plan.burst_calls}: +{units:.2f} x {latency * 1000:.0f} ms")
-    return {"calls": plan.burst_calls, "upstream_latency_s": latency,
-            "facade_max_concurrency": limit, "added_units": units,
-            "method": "min(with) - min(without) over pairs, in units of the latency",
-            "added_units_median_of_pairs": statistics.median(p["added_units"] for p in pairs),
-            "without_s": without, "with_s": with_latency,
-            "errors": sum(p["errors"] for p in pairs), "pairs": pairs}
+    return {
+        "calls": plan.burst_calls,
+        "upstream_latency_s": latency,
+        "facade_max_concurrency": limit,
+        "added_units": units,
+        "method": "min(with) - min(without) over pairs, in units of the latency",
+        "added_units_median_of_pairs": statistics.median(p["added_units"] for p in pairs),
+        "without_s": without,
+        "with_s": with_latency,
+        "errors": sum(p["errors"] for p in pairs),
+        "pairs": pairs,
+    }
 
 
 def machine_facts() -> dict[str, Any]:
@@ -455,28 +550,54 @@ def machine_facts() -> dict[str, Any]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmark the facade against direct aioboto3 calls, on loopback only.")
+        description="Benchmark the facade against direct aioboto3 calls, on loopback only.",
+    )
     parser.add_argument("--quick", action="store_true", help="a run of well under a minute")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
     parser.add_argument("--calls", type=int, help="calls per phase (default 3000; quick 500)")
     parser.add_argument("--rounds", type=int, help="ABAB rounds (default 4; quick 2)")
     parser.add_argument("--concurrency", type=int, default=16, help="calls in flight (16)")
-    parser.add_argument("--soak-calls", type=int,
-                        help="calls between the two RSS readings (default 20000; quick 2000)")
-    parser.add_argument("--burst-calls", type=int, default=1000,
-                        help="calls in the latency burst (1000)")
-    parser.add_argument("--upstream", choices=("stub", "emulator"), default="stub",
-                        help="stub: bench.upstream (default, fast); emulator: service.emulator")
-    parser.add_argument("--facade-log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-                        help="override the facade's log level (default: its own, INFO)")
-    parser.add_argument("--facade-args", default="", metavar="'ARGS'",
-                        help="extra facade flags, e.g. '--event-loop asyncio'")
-    parser.add_argument("--facade-root", type=Path, default=REPO, metavar="DIR",
-                        help="run the facade from this source tree (A/B a change against HEAD)")
-    parser.add_argument("--client-loop", choices=("uvloop", "asyncio"), default="uvloop",
-                        help="event loop of both client processes (uvloop, like the facade)")
-    parser.add_argument("--timeout", type=float,
-                        help="give up after this many seconds (default 900; quick 300)")
+    parser.add_argument(
+        "--soak-calls",
+        type=int,
+        help="calls between the two RSS readings (default 20000; quick 2000)",
+    )
+    parser.add_argument(
+        "--burst-calls", type=int, default=1000, help="calls in the latency burst (1000)"
+    )
+    parser.add_argument(
+        "--upstream",
+        choices=("stub", "emulator"),
+        default="stub",
+        help="stub: bench.upstream (default, fast); emulator: service.emulator",
+    )
+    parser.add_argument(
+        "--facade-log-level",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="override the facade's log level (default: its own, INFO)",
+    )
+    parser.add_argument(
+        "--facade-args",
+        default="",
+        metavar="'ARGS'",
+        help="extra facade flags, e.g. '--event-loop asyncio'",
+    )
+    parser.add_argument(
+        "--facade-root",
+        type=Path,
+        default=REPO,
+        metavar="DIR",
+        help="run the facade from this source tree (A/B a change against HEAD)",
+    )
+    parser.add_argument(
+        "--client-loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="event loop of both client processes (uvloop, like the facade)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, help="give up after this many seconds (default 900; quick 300)"
+    )
     return parser
 
 

@@ -50,8 +50,11 @@ def free_port() -> int:
 
 def child_env(extra: Mapping[str, str] | None = None, root: Path = REPO) -> dict[str, str]:
     """The harness's environment minus anything AWS or facade, so no setting leaks in."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("AWS_", "CLOUDFRONT_FACADE_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "CLOUDFRONT_FACADE_"))
+    }
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     env["BENCH_PARENT_PID"] = str(os.getpid())
     env["PYTHONUNBUFFERED"] = "1"
@@ -62,17 +65,27 @@ def child_env(extra: Mapping[str, str] | None = None, root: Path = REPO) -> dict
 class Child:
     """One child process running a Python module, with its stderr kept in a log file."""
 
-    def __init__(self, name: str, module: str, args: Sequence[str], log_dir: Path,
-                 env: Mapping[str, str] | None = None, stdout_to_log: bool = False,
-                 root: Path = REPO) -> None:
+    def __init__(
+        self,
+        name: str,
+        module: str,
+        args: Sequence[str],
+        log_dir: Path,
+        env: Mapping[str, str] | None = None,
+        stdout_to_log: bool = False,
+        root: Path = REPO,
+    ) -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("wb")
         self.started_at = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, "-c", _BOOT, module, *args],
-            cwd=root, env=child_env(env, root), stdin=subprocess.PIPE,
-            stdout=self._log if stdout_to_log else subprocess.PIPE, stderr=self._log,
+            cwd=root,
+            env=child_env(env, root),
+            stdin=subprocess.PIPE,
+            stdout=self._log if stdout_to_log else subprocess.PIPE,
+            stderr=self._log,
         )
         self.pid = self.process.pid
         self._buffer = b""
@@ -109,13 +122,15 @@ class Child:
             while b"\n" not in self._buffer:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise ChildFailed(f"{self.name}: no answer within {timeout:.0f} s"
-                                      f"{self.log_tail()}")
+                    raise ChildFailed(
+                        f"{self.name}: no answer within {timeout:.0f} s{self.log_tail()}"
+                    )
                 if selector.select(left):
                     chunk = os.read(fd, 1 << 20)
                     if not chunk:
-                        raise ChildFailed(f"{self.name} exited ({self.process.poll()})"
-                                          f"{self.log_tail()}")
+                        raise ChildFailed(
+                            f"{self.name} exited ({self.process.poll()}){self.log_tail()}"
+                        )
                     self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line.decode()
@@ -170,9 +185,15 @@ class Children:
         self.log_dir = Path(self._dir.name)
         self._children: list[Child] = []
 
-    def start(self, name: str, module: str, args: Sequence[str],
-              env: Mapping[str, str] | None = None, stdout_to_log: bool = False,
-              root: Path = REPO) -> Child:
+    def start(
+        self,
+        name: str,
+        module: str,
+        args: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        stdout_to_log: bool = False,
+        root: Path = REPO,
+    ) -> Child:
         child = Child(name, module, args, self.log_dir, env, stdout_to_log, root)
         self._children.append(child)
         return child
@@ -190,8 +211,12 @@ class Children:
     def __enter__(self) -> Children:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         try:
             self.stop_all()
         finally:
@@ -243,5 +268,3 @@ def raise_fd_limit() -> None:
         target = 65536 if hard == resource.RLIM_INFINITY else hard
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, target), hard))
-
-

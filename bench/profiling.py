@@ -66,13 +66,14 @@ def _label(key: tuple[str, int, str]) -> str:
 
 def summarise_cprofile(profiler: cProfile.Profile, calls: int, top: int) -> str:
     stats = pstats.Stats(profiler)
-    table: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = (
-        stats.stats  # type: ignore[attr-defined]
-    )
+    table: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = stats.stats  # type: ignore[attr-defined]
     total = sum(entry[2] for entry in table.values())
-    out = [f"cProfile: {total:.2f} s of profiled self time over {calls} calls "
-           f"({total / calls * 1e6:.0f} µs/call under the profiler)", "",
-           "self time by component:"]
+    out = [
+        f"cProfile: {total:.2f} s of profiled self time over {calls} calls "
+        f"({total / calls * 1e6:.0f} µs/call under the profiler)",
+        "",
+        "self time by component:",
+    ]
     groups: dict[str, float] = {}
     for key, entry in table.items():
         groups[_group(key[0])] = groups.get(_group(key[0]), 0.0) + entry[2]
@@ -80,13 +81,20 @@ def summarise_cprofile(profiler: cProfile.Profile, calls: int, top: int) -> str:
         out.append(f"  {seconds / total:6.1%}  {name}")
     out += ["", f"top {top} by self time:", f"  {'self%':>6} {'cum%':>6} {'calls/op':>9}  function"]
     for key, entry in sorted(table.items(), key=lambda item: -item[1][2])[:top]:
-        out.append(f"  {entry[2] / total:6.1%} {entry[3] / total:6.1%} {entry[1] / calls:9.1f}"
-                   f"  {_label(key)}")
-    out += ["", f"top {top} by cumulative time (coroutines count only while running):",
-            f"  {'cum%':>6} {'self%':>6} {'calls/op':>9}  function"]
+        out.append(
+            f"  {entry[2] / total:6.1%} {entry[3] / total:6.1%} {entry[1] / calls:9.1f}"
+            f"  {_label(key)}"
+        )
+    out += [
+        "",
+        f"top {top} by cumulative time (coroutines count only while running):",
+        f"  {'cum%':>6} {'self%':>6} {'calls/op':>9}  function",
+    ]
     for key, entry in sorted(table.items(), key=lambda item: -item[1][3])[:top]:
-        out.append(f"  {entry[3] / total:6.1%} {entry[2] / total:6.1%} {entry[1] / calls:9.1f}"
-                   f"  {_label(key)}")
+        out.append(
+            f"  {entry[3] / total:6.1%} {entry[2] / total:6.1%} {entry[1] / calls:9.1f}"
+            f"  {_label(key)}"
+        )
     return "\n".join(out)
 
 
@@ -101,8 +109,11 @@ def thread_cpu() -> dict[str, float]:
             continue  # the thread ended meanwhile
         tid = int(task.name)
         fields = stat.rpartition(")")[2].split()
-        name = ("main (event loop)" if tid == os.getpid()
-                else names.get(tid) or stat[stat.index("(") + 1:stat.rindex(")")])
+        name = (
+            "main (event loop)"
+            if tid == os.getpid()
+            else names.get(tid) or stat[stat.index("(") + 1 : stat.rindex(")")]
+        )
         found[name] = found.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / _TICKS
     return found
 
@@ -119,26 +130,41 @@ async def profile(args: argparse.Namespace) -> tuple[str, Any]:
 
     with Children() as children:
         upstream = start_upstream(children, "stub", max(16, args.concurrency))
-        os.environ.update({"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-                           "AWS_EC2_METADATA_DISABLED": "true"})
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+                "AWS_EC2_METADATA_DISABLED": "true",
+            }
+        )
         log_file = (children.log_dir / "facade-access.log").open("w")
         real_stdout, sys.stdout = sys.stdout, log_file
         try:
             logs.configure(args.log_level, "json")  # binds its handler to sys.stdout now
         finally:
             sys.stdout = real_stdout
-        settings = Settings(listen="127.0.0.1:0", aws_endpoint_url=upstream.url,
-                            log_level=args.log_level)
+        settings = Settings(
+            listen="127.0.0.1:0", aws_endpoint_url=upstream.url, log_level=args.log_level
+        )
         async with running(settings) as facade:
-            worker = await asyncio.to_thread(start_worker, children, "grpc-client",
-                                             ["grpc", "--target", facade.address])
+            worker = await asyncio.to_thread(
+                start_worker, children, "grpc-client", ["grpc", "--target", facade.address]
+            )
             ids = (await _call(worker, {"cmd": "ids", "count": max(16, args.concurrency)}))["ids"]
 
             async def load(calls: int) -> tuple[float, float, int]:
                 await _call(worker, {"cmd": "prepare", "ids": ids})
                 cpu, wall = time.process_time(), time.perf_counter()
-                answer = await _call(worker, {"cmd": "run", "workload": args.op, "calls": calls,
-                                              "concurrency": args.concurrency, "ids": ids})
+                answer = await _call(
+                    worker,
+                    {
+                        "cmd": "run",
+                        "workload": args.op,
+                        "calls": calls,
+                        "concurrency": args.concurrency,
+                        "ids": ids,
+                    },
+                )
                 if answer["errors"]:
                     raise RuntimeError(f"calls failed: {answer['error_samples']}")
                 return time.process_time() - cpu, time.perf_counter() - wall, calls
@@ -147,15 +173,21 @@ async def profile(args: argparse.Namespace) -> tuple[str, Any]:
             before = thread_cpu()
             plain_cpu, plain_wall, calls = await load(args.calls)
             after = thread_cpu()
-            split = sorted(((name, after[name] - before.get(name, 0.0)) for name in after),
-                           key=lambda item: -item[1])
-            header = (f"facade in-process, {args.op} workload, {calls} calls at "
-                      f"{args.concurrency} in flight, log level {args.log_level}\n"
-                      f"without profiler: {plain_cpu / calls * 1e6:.0f} µs CPU/call "
-                      f"(whole process, all threads), {calls / plain_wall:.0f} calls/s\n"
-                      "  by thread, µs/call: " + ", ".join(
-                          f"{name} {seconds / calls * 1e6:.0f}" for name, seconds in split
-                          if seconds > 0) + "\n")
+            split = sorted(
+                ((name, after[name] - before.get(name, 0.0)) for name in after),
+                key=lambda item: -item[1],
+            )
+            header = (
+                f"facade in-process, {args.op} workload, {calls} calls at "
+                f"{args.concurrency} in flight, log level {args.log_level}\n"
+                f"without profiler: {plain_cpu / calls * 1e6:.0f} µs CPU/call "
+                f"(whole process, all threads), {calls / plain_wall:.0f} calls/s\n"
+                "  by thread, µs/call: "
+                + ", ".join(
+                    f"{name} {seconds / calls * 1e6:.0f}" for name, seconds in split if seconds > 0
+                )
+                + "\n"
+            )
             if args.profiler == "pyinstrument":
                 module = importlib.import_module("pyinstrument")
                 sampler = module.Profiler(interval=0.001, async_mode="disabled")

@@ -14,11 +14,16 @@ _PER_WORKLOAD = (
 )
 
 
-def _target(name: str, scope: str, value: float | None, limit: float,
-            unit: str) -> dict[str, Any]:
+def _target(name: str, scope: str, value: float | None, limit: float, unit: str) -> dict[str, Any]:
     # No value (too few calls to measure) is not a pass.
-    return {"name": name, "scope": scope, "value": value, "limit": limit, "unit": unit,
-            "pass": value is not None and value <= limit}
+    return {
+        "name": name,
+        "scope": scope,
+        "value": value,
+        "limit": limit,
+        "unit": unit,
+        "pass": value is not None and value <= limit,
+    }
 
 
 def evaluate(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -33,14 +38,29 @@ def evaluate(doc: dict[str, Any]) -> list[dict[str, Any]]:
     found.append(_target("added_p50_ms", "get @1", serial["added_p50_ms"], 0.5, "ms"))
     found.append(_target("added_p99_ms", "get @1", serial["added_p99_ms"], 2.0, "ms"))
     burst = doc["burst"]
-    found.append(_target("burst_added_latency_units", f"{burst['calls']} calls",
-                         burst["added_units"], 1.5, "x 100 ms"))
+    found.append(
+        _target(
+            "burst_added_latency_units",
+            f"{burst['calls']} calls",
+            burst["added_units"],
+            1.5,
+            "x 100 ms",
+        )
+    )
     memory = doc["memory"]
     found.append(_target("idle_rss_mb", "facade", memory["idle_rss_mb"], 64.0, "MB"))
-    found.append(_target("rss_growth_mb", f"{memory['soak_calls']} calls",
-                         memory["rss_growth_over_soak_mb"], 5.0, "MB"))
-    found.append(_target("start_to_serving_s", "median",
-                         doc["startup"]["start_to_serving_s"], 1.0, "s"))
+    found.append(
+        _target(
+            "rss_growth_mb",
+            f"{memory['soak_calls']} calls",
+            memory["rss_growth_over_soak_mb"],
+            5.0,
+            "MB",
+        )
+    )
+    found.append(
+        _target("start_to_serving_s", "median", doc["startup"]["start_to_serving_s"], 1.0, "s")
+    )
     return found
 
 
@@ -73,25 +93,32 @@ def render(doc: dict[str, Any]) -> str:
     def row(label: str, side: str, summary: dict[str, Any]) -> str:
         lat, cpu = summary["latency_ms"], summary["cpu_s_per_call"]
         client = cpu.get("direct_client", cpu.get("grpc_client"))
-        return (f"{label:9}{side:8}{_num(summary['throughput_per_s'], '9.0f', 9)}"
-                f"{_num(lat['p50'], '9.2f', 9)}{_num(lat['p90'], '9.2f', 9)}"
-                f"{_num(lat['p99'], '9.2f', 9)}  {'':12}{_us(client):>7}"
-                f"{_us(cpu.get('facade_server')):>7}{_us(cpu.get('upstream')):>7}"
-                f"{summary['errors']:8d}")
+        return (
+            f"{label:9}{side:8}{_num(summary['throughput_per_s'], '9.0f', 9)}"
+            f"{_num(lat['p50'], '9.2f', 9)}{_num(lat['p90'], '9.2f', 9)}"
+            f"{_num(lat['p99'], '9.2f', 9)}  {'':12}{_us(client):>7}"
+            f"{_us(cpu.get('facade_server')):>7}{_us(cpu.get('upstream')):>7}"
+            f"{summary['errors']:8d}"
+        )
 
     for workload in WORKLOADS:
         for side in ("direct", "facade"):
             lines.append(row(workload, side, doc["workloads"][workload][side]))
     for side in ("direct", "facade"):
         lines.append(row("get @1", side, doc["serial_get"][side]))
-    lines.append("  (client = the direct aioboto3 process, or the gRPC client process on the "
-                 "facade side)")
+    lines.append(
+        "  (client = the direct aioboto3 process, or the gRPC client process on the facade side)"
+    )
 
-    lines += ["", f"{'facade vs direct':22}{'CPU ratio':>15}{'added p50 ms':>19}"
-                  f"{'added p99 ms':>19}{'incl. gRPC client':>19}"]
+    lines += [
+        "",
+        f"{'facade vs direct':22}{'CPU ratio':>15}{'added p50 ms':>19}"
+        f"{'added p99 ms':>19}{'incl. gRPC client':>19}",
+    ]
     for workload in (*WORKLOADS, "get @1"):
-        ratios = (doc["serial_get"] if workload == "get @1"
-                  else doc["workloads"][workload])["ratios"]
+        ratios = (doc["serial_get"] if workload == "get @1" else doc["workloads"][workload])[
+            "ratios"
+        ]
         lines.append(
             f"{workload:22}"
             f"{_num(ratios['cpu_ratio'], '9.2f', 9)} {_verdict(ratios['cpu_ratio'], 1.25)}"
@@ -99,7 +126,8 @@ def render(doc: dict[str, Any]) -> str:
             f"{_verdict(ratios['added_p50_ms'], 0.5)}"
             f"{_num(ratios['added_p99_ms'], '+13.2f', 13)} "
             f"{_verdict(ratios['added_p99_ms'], 2.0)}"
-            f"{_num(ratios['cpu_ratio_with_grpc_client'], '17.2f', 17)}x")
+            f"{_num(ratios['cpu_ratio_with_grpc_client'], '17.2f', 17)}x"
+        )
     lines.append(f"{'targets':22}{'<= 1.25':>15}{'<= 0.5':>19}{'<= 2.0':>19}{'(info)':>19}")
 
     burst, memory, startup = doc["burst"], doc["memory"], doc["startup"]
@@ -127,8 +155,7 @@ def render(doc: dict[str, Any]) -> str:
         f"{_verdict(startup['start_to_serving_s'], 1.0)}",
         "",
         "versions: " + ", ".join(f"{k} {v}" for k, v in machine["versions"].items()),
-        f"cpu: {machine['cpu_model']}; {machine['platform']}; run took "
-        f"{doc['elapsed_s']:.0f} s",
+        f"cpu: {machine['cpu_model']}; {machine['platform']}; run took {doc['elapsed_s']:.0f} s",
     ]
     misses = [t for t in doc["targets"] if not t["pass"]]
     lines.append(f"targets: {len(doc['targets']) - len(misses)} PASS, {len(misses)} MISS")

@@ -31,8 +31,13 @@ API = "2020-05-31"
 NAMESPACE = f"http://cloudfront.amazonaws.com/doc/{API}/"
 OAI_PATH = f"/{API}/origin-access-identity/cloudfront"
 _XML = '<?xml version="1.0" encoding="UTF-8"?>\n'
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 412: "Precondition Failed",
-            501: "Not Implemented"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    412: "Precondition Failed",
+    501: "Not Implemented",
+}
 
 
 def identity_id(index: int) -> str:
@@ -75,8 +80,9 @@ class Store:
         self.items: dict[str, Identity] = {}
         for index in range(1, count + 1):
             ident = identity_id(index)
-            self.items[ident] = Identity(ident, f"{index:096x}", f"bench-ref-{index}",
-                                         f"bench identity {index}")
+            self.items[ident] = Identity(
+                ident, f"{index:096x}", f"bench-ref-{index}", f"bench identity {index}"
+            )
         self.order = sorted(self.items)
         self.latency = 0.0
         self._request = 0
@@ -85,23 +91,32 @@ class Store:
         self._request += 1
         return f"bench-{self._request:012d}"
 
-    def handle(self, method: str, target: str, headers: dict[str, str],
-               body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         path, _, query = target.partition("?")
         if path == OAI_PATH and method == "GET":
             return self._list(parse_qs(query))
         if path.startswith(OAI_PATH + "/"):
-            ident, _, rest = path[len(OAI_PATH) + 1:].partition("/")
+            ident, _, rest = path[len(OAI_PATH) + 1 :].partition("/")
             item = self.items.get(ident)
             if item is None:
-                return _error(404, "NoSuchCloudFrontOriginAccessIdentity",
-                              f"The specified origin access identity does not exist: {ident}")
+                return _error(
+                    404,
+                    "NoSuchCloudFrontOriginAccessIdentity",
+                    f"The specified origin access identity does not exist: {ident}",
+                )
             if method == "GET" and not rest:
                 return 200, {"ETag": item.etag}, _identity_xml(item)
             if method == "GET" and rest == "config":
-                return 200, {"ETag": item.etag}, (
-                    f'{_XML}<CloudFrontOriginAccessIdentityConfig xmlns="{NAMESPACE}">'
-                    f"{_config_xml(item)}</CloudFrontOriginAccessIdentityConfig>").encode()
+                return (
+                    200,
+                    {"ETag": item.etag},
+                    (
+                        f'{_XML}<CloudFrontOriginAccessIdentityConfig xmlns="{NAMESPACE}">'
+                        f"{_config_xml(item)}</CloudFrontOriginAccessIdentityConfig>"
+                    ).encode(),
+                )
             if method == "PUT" and rest == "config":
                 return self._update(item, headers.get("if-match"), body.decode())
         if path == "/_bench/latency" and method == "POST":
@@ -109,11 +124,16 @@ class Store:
             return 200, {}, b"{}"
         return _error(501, "NotImplemented", f"{method} {path} is not served by the bench stub")
 
-    def _update(self, item: Identity, if_match: str | None,
-                body: str) -> tuple[int, dict[str, str], bytes]:
+    def _update(
+        self, item: Identity, if_match: str | None, body: str
+    ) -> tuple[int, dict[str, str], bytes]:
         if if_match != item.etag:
-            return _error(412, "PreconditionFailed", "The precondition given in one or more "
-                          "of the request-header fields evaluated to false.")
+            return _error(
+                412,
+                "PreconditionFailed",
+                "The precondition given in one or more "
+                "of the request-header fields evaluated to false.",
+            )
         reference, comment = _between(body, "CallerReference"), _between(body, "Comment")
         if reference != item.caller_reference or comment is None:
             return _error(400, "IllegalUpdate", "CallerReference cannot change.")
@@ -126,17 +146,22 @@ class Store:
         max_items = int(query.get("MaxItems", ["100"])[0])
         start = 0
         if marker:
-            start = next((i + 1 for i, key in enumerate(self.order) if key == marker),
-                         len(self.order))
-        page = self.order[start:start + max_items]
+            start = next(
+                (i + 1 for i, key in enumerate(self.order) if key == marker), len(self.order)
+            )
+        page = self.order[start : start + max_items]
         truncated = start + max_items < len(self.order)
-        parts = [f'{_XML}<CloudFrontOriginAccessIdentityList xmlns="{NAMESPACE}">'
-                 f"<Marker>{_escape(marker)}</Marker>"]
+        parts = [
+            f'{_XML}<CloudFrontOriginAccessIdentityList xmlns="{NAMESPACE}">'
+            f"<Marker>{_escape(marker)}</Marker>"
+        ]
         if truncated and page:
             parts.append(f"<NextMarker>{page[-1]}</NextMarker>")
-        parts.append(f"<MaxItems>{max_items}</MaxItems>"
-                     f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>"
-                     f"<Quantity>{len(page)}</Quantity>")
+        parts.append(
+            f"<MaxItems>{max_items}</MaxItems>"
+            f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>"
+            f"<Quantity>{len(page)}</Quantity>"
+        )
         if page:
             parts.append("<Items>")
             for key in page:
@@ -145,29 +170,40 @@ class Store:
                     f"<CloudFrontOriginAccessIdentitySummary><Id>{item.id}</Id>"
                     f"<S3CanonicalUserId>{item.canonical_user}</S3CanonicalUserId>"
                     f"<Comment>{_escape(item.comment)}</Comment>"
-                    "</CloudFrontOriginAccessIdentitySummary>")
+                    "</CloudFrontOriginAccessIdentitySummary>"
+                )
             parts.append("</Items>")
         parts.append("</CloudFrontOriginAccessIdentityList>")
         return 200, {}, "".join(parts).encode()
 
 
 def _config_xml(item: Identity) -> str:
-    return (f"<CallerReference>{_escape(item.caller_reference)}</CallerReference>"
-            f"<Comment>{_escape(item.comment)}</Comment>")
+    return (
+        f"<CallerReference>{_escape(item.caller_reference)}</CallerReference>"
+        f"<Comment>{_escape(item.comment)}</Comment>"
+    )
 
 
 def _identity_xml(item: Identity) -> bytes:
-    return (f'{_XML}<CloudFrontOriginAccessIdentity xmlns="{NAMESPACE}"><Id>{item.id}</Id>'
-            f"<S3CanonicalUserId>{item.canonical_user}</S3CanonicalUserId>"
-            f"<CloudFrontOriginAccessIdentityConfig>{_config_xml(item)}"
-            "</CloudFrontOriginAccessIdentityConfig></CloudFrontOriginAccessIdentity>").encode()
+    return (
+        f'{_XML}<CloudFrontOriginAccessIdentity xmlns="{NAMESPACE}"><Id>{item.id}</Id>'
+        f"<S3CanonicalUserId>{item.canonical_user}</S3CanonicalUserId>"
+        f"<CloudFrontOriginAccessIdentityConfig>{_config_xml(item)}"
+        "</CloudFrontOriginAccessIdentityConfig></CloudFrontOriginAccessIdentity>"
+    ).encode()
 
 
 def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:
     kind = "Receiver" if status >= 500 else "Sender"
-    return status, {}, (f'{_XML}<ErrorResponse xmlns="{NAMESPACE}"><Error><Type>{kind}</Type>'
-                        f"<Code>{code}</Code><Message>{_escape(message)}</Message></Error>"
-                        "</ErrorResponse>").encode()
+    return (
+        status,
+        {},
+        (
+            f'{_XML}<ErrorResponse xmlns="{NAMESPACE}"><Error><Type>{kind}</Type>'
+            f"<Code>{code}</Code><Message>{_escape(message)}</Message></Error>"
+            "</ErrorResponse>"
+        ).encode(),
+    )
 
 
 class Connection(asyncio.Protocol):
@@ -208,24 +244,29 @@ class Connection(asyncio.Protocol):
                     self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 return
             self._continued = False
-            body = bytes(self._buffer[end + 4:end + 4 + length])
-            del self._buffer[:end + 4 + length]
+            body = bytes(self._buffer[end + 4 : end + 4 + length])
+            del self._buffer[: end + 4 + length]
             status, extra, payload = self._store.handle(method, target, headers, body)
             close = headers.get("connection", "").lower() == "close"
             if self._store.latency > 0:
                 # Equal delays fire in order, so responses on a connection stay in order.
                 asyncio.get_running_loop().call_later(
-                    self._store.latency, self._send, status, extra, payload, close)
+                    self._store.latency, self._send, status, extra, payload, close
+                )
             else:
                 self._send(status, extra, payload, close)
 
-    def _send(self, status: int, extra: dict[str, str], payload: bytes,
-              close: bool = False) -> None:
+    def _send(
+        self, status: int, extra: dict[str, str], payload: bytes, close: bool = False
+    ) -> None:
         if self._transport is None:
             return
-        head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
-                "Content-Type: text/xml", f"Content-Length: {len(payload)}",
-                f"x-amzn-RequestId: {self._store.request_id()}"]
+        head = [
+            f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
+            "Content-Type: text/xml",
+            f"Content-Length: {len(payload)}",
+            f"x-amzn-RequestId: {self._store.request_id()}",
+        ]
         head.extend(f"{name}: {value}" for name, value in extra.items())
         if close:
             head.append("Connection: close")

@@ -46,8 +46,11 @@ class StartupError(Exception):
 def os_cause(error: OSError) -> str:
     """An OSError as the short phrase people know: "address already in use"."""
     # asyncio and others put their own sentence in strerror; the errno's text is the cause.
-    text = os.strerror(error.errno) if error.errno and error.errno > 0 else \
-        error.strerror or str(error)
+    text = (
+        os.strerror(error.errno)
+        if error.errno and error.errno > 0
+        else error.strerror or str(error)
+    )
     return text[:1].lower() + text[1:]
 
 
@@ -164,8 +167,9 @@ TEXT = Kind(_text_or_none, _accept)
 FILE = Kind(Path, _check_file)
 SECONDS = _seconds()
 # gRPC core takes milliseconds as a C int.
-KEEPALIVE_SECONDS = _seconds(maximum=(2**31 - 1) // 1000,
-                             why=" (gRPC counts milliseconds in 32 bits)")
+KEEPALIVE_SECONDS = _seconds(
+    maximum=(2**31 - 1) // 1000, why=" (gRPC counts milliseconds in 32 bits)"
+)
 # The server accepts up to twice this (see server_options), which must stay a 32-bit int.
 REQUEST_BYTES = _count(maximum=2**30 - 1, why=" (under 1 GiB)")
 
@@ -179,8 +183,14 @@ class _Spec:
     shown_default: str | None
 
 
-def spec(kind: Kind[Any], help: str, *, env_only: bool = False, switch: bool = False,
-         shown_default: str | None = None) -> dict[str, _Spec]:
+def spec(
+    kind: Kind[Any],
+    help: str,
+    *,
+    env_only: bool = False,
+    switch: bool = False,
+    shown_default: str | None = None,
+) -> dict[str, _Spec]:
     """A Settings field's metadata: its parser, check and help; flag and variable follow."""
     return {_OPTION: _Spec(kind, help, env_only, switch, shown_default)}
 
@@ -189,69 +199,152 @@ def spec(kind: Kind[Any], help: str, *, env_only: bool = False, switch: bool = F
 class Settings:
     """The facade's whole configuration, read once at start and checked when built."""
 
-    listen: str = field(default="127.0.0.1:50051", metadata=spec(
-        Kind(str, _check_grpc_address), "gRPC address: HOST:PORT or unix:/path/to.sock"))
-    emulator: bool = field(default=False, metadata=spec(
-        BOOL, "serve against the bundled CloudFront emulator (no AWS account)", switch=True))
-    emulator_latency: float = field(default=0.0, metadata=spec(
-        SECONDS, "with --emulator: seconds of latency the emulator adds to every call (for demos)"))
-    unix_socket_mode: int = field(default=0o600, metadata=spec(
-        Kind(_parse_mode, _check_mode), "file mode of a unix socket listener (octal)",
-        shown_default="0600"))
-    tls_cert: Path | None = field(default=None, metadata=spec(
-        FILE, "PEM server certificate chain; enables TLS"))
-    tls_key: Path | None = field(default=None, metadata=spec(
-        FILE, "PEM private key of --tls-cert"))
-    tls_client_ca: Path | None = field(default=None, metadata=spec(
-        FILE, "PEM CA bundle; when set, callers must present a certificate it signed (mTLS)"))
-    auth_token_file: Path | None = field(default=None, metadata=spec(
-        FILE, "file holding the bearer token callers must send (authorization: Bearer …)"))
-    auth_token: str | None = field(default=None, repr=False, metadata=spec(
-        TEXT, "bearer token callers must send (environment only)", env_only=True))
-    max_concurrency: int = field(default=1024, metadata=spec(  # Envoy's circuit-breaker default
-        _count(), "calls in flight at once; beyond it calls fail fast with RESOURCE_EXHAUSTED"))
-    max_request_bytes: int = field(default=64 * 1024, metadata=spec(
-        REQUEST_BYTES, "largest request message accepted, in bytes"))
-    shutdown_grace: float = field(default=20.0, metadata=spec(
-        SECONDS, "seconds in-flight calls get to finish after SIGTERM/SIGINT"))
-    keepalive_time: float = field(default=60.0, metadata=spec(
-        KEEPALIVE_SECONDS, "seconds between server keepalive pings on idle connections"))
-    keepalive_timeout: float = field(default=20.0, metadata=spec(
-        KEEPALIVE_SECONDS,
-        "seconds to wait for a keepalive ping ack before closing the connection"))
-    reflection: bool = field(default=True, metadata=spec(
-        BOOL, "serve gRPC server reflection (true/false)"))
-    log_level: str = field(default="INFO", metadata=spec(
-        _choice("DEBUG", "INFO", "WARNING", "ERROR"), "log level"))
-    log_format: str = field(default="json", metadata=spec(
-        _choice("json", "text"), "log format on stdout"))
-    metrics_listen: str | None = field(default=None, metadata=spec(
-        Kind(_text_or_none, _check_http_address),
-        "HOST:PORT for Prometheus metrics over HTTP; empty = off"))
-    event_loop: str = field(default="auto", metadata=spec(
-        _choice("auto", "uvloop", "asyncio"),
-        "event loop: uvloop when installed (auto), or the standard asyncio loop"))
-    grpc_event_engine_listener: bool = field(default=False, metadata=spec(
-        BOOL, "keep gRPC's event_engine_listener experiment on; by default the facade sets "
-        "GRPC_EXPERIMENTS=-event_engine_listener (less CPU per call) unless GRPC_EXPERIMENTS "
-        "is already set", switch=True))
-    aws_region: str | None = field(default=None, metadata=spec(
-        TEXT, "AWS region (default: the standard chain, else us-east-1)"))
-    aws_endpoint_url: str | None = field(default=None, metadata=spec(
-        TEXT, "CloudFront endpoint URL (default: AWS_ENDPOINT_URL_CLOUDFRONT or AWS)"))
-    aws_max_attempts: int | None = field(default=None, metadata=spec(
-        _count(),
-        "total attempts per AWS call incl. the first (default: AWS_MAX_ATTEMPTS or SDK's)"))
-    aws_retry_mode: str | None = field(default=None, metadata=spec(
-        _choice("legacy", "standard", "adaptive"),
-        "botocore retry mode (default: AWS_RETRY_MODE or the SDK's)"))
-    aws_connect_timeout: float = field(default=2.0, metadata=spec(
-        SECONDS, "seconds to open an AWS connection"))
-    aws_read_timeout: float = field(default=10.0, metadata=spec(
-        SECONDS, "seconds to wait for AWS to answer"))
-    aws_max_pool_connections: int | None = field(default=None, metadata=spec(
-        _count(), "HTTP connections to AWS (default: --max-concurrency)",
-        shown_default="max-concurrency"))
+    listen: str = field(
+        default="127.0.0.1:50051",
+        metadata=spec(
+            Kind(str, _check_grpc_address), "gRPC address: HOST:PORT or unix:/path/to.sock"
+        ),
+    )
+    emulator: bool = field(
+        default=False,
+        metadata=spec(
+            BOOL, "serve against the bundled CloudFront emulator (no AWS account)", switch=True
+        ),
+    )
+    emulator_latency: float = field(
+        default=0.0,
+        metadata=spec(
+            SECONDS,
+            "with --emulator: seconds of latency the emulator adds to every call (for demos)",
+        ),
+    )
+    unix_socket_mode: int = field(
+        default=0o600,
+        metadata=spec(
+            Kind(_parse_mode, _check_mode),
+            "file mode of a unix socket listener (octal)",
+            shown_default="0600",
+        ),
+    )
+    tls_cert: Path | None = field(
+        default=None, metadata=spec(FILE, "PEM server certificate chain; enables TLS")
+    )
+    tls_key: Path | None = field(default=None, metadata=spec(FILE, "PEM private key of --tls-cert"))
+    tls_client_ca: Path | None = field(
+        default=None,
+        metadata=spec(
+            FILE, "PEM CA bundle; when set, callers must present a certificate it signed (mTLS)"
+        ),
+    )
+    auth_token_file: Path | None = field(
+        default=None,
+        metadata=spec(
+            FILE, "file holding the bearer token callers must send (authorization: Bearer …)"
+        ),
+    )
+    auth_token: str | None = field(
+        default=None,
+        repr=False,
+        metadata=spec(TEXT, "bearer token callers must send (environment only)", env_only=True),
+    )
+    max_concurrency: int = field(
+        default=1024,
+        metadata=spec(  # Envoy's circuit-breaker default
+            _count(), "calls in flight at once; beyond it calls fail fast with RESOURCE_EXHAUSTED"
+        ),
+    )
+    max_request_bytes: int = field(
+        default=64 * 1024,
+        metadata=spec(REQUEST_BYTES, "largest request message accepted, in bytes"),
+    )
+    shutdown_grace: float = field(
+        default=20.0,
+        metadata=spec(SECONDS, "seconds in-flight calls get to finish after SIGTERM/SIGINT"),
+    )
+    keepalive_time: float = field(
+        default=60.0,
+        metadata=spec(
+            KEEPALIVE_SECONDS, "seconds between server keepalive pings on idle connections"
+        ),
+    )
+    keepalive_timeout: float = field(
+        default=20.0,
+        metadata=spec(
+            KEEPALIVE_SECONDS,
+            "seconds to wait for a keepalive ping ack before closing the connection",
+        ),
+    )
+    reflection: bool = field(
+        default=True, metadata=spec(BOOL, "serve gRPC server reflection (true/false)")
+    )
+    log_level: str = field(
+        default="INFO", metadata=spec(_choice("DEBUG", "INFO", "WARNING", "ERROR"), "log level")
+    )
+    log_format: str = field(
+        default="json", metadata=spec(_choice("json", "text"), "log format on stdout")
+    )
+    metrics_listen: str | None = field(
+        default=None,
+        metadata=spec(
+            Kind(_text_or_none, _check_http_address),
+            "HOST:PORT for Prometheus metrics over HTTP; empty = off",
+        ),
+    )
+    event_loop: str = field(
+        default="auto",
+        metadata=spec(
+            _choice("auto", "uvloop", "asyncio"),
+            "event loop: uvloop when installed (auto), or the standard asyncio loop",
+        ),
+    )
+    grpc_event_engine_listener: bool = field(
+        default=False,
+        metadata=spec(
+            BOOL,
+            "keep gRPC's event_engine_listener experiment on; by default the facade sets "
+            "GRPC_EXPERIMENTS=-event_engine_listener (less CPU per call) unless GRPC_EXPERIMENTS "
+            "is already set",
+            switch=True,
+        ),
+    )
+    aws_region: str | None = field(
+        default=None,
+        metadata=spec(TEXT, "AWS region (default: the standard chain, else us-east-1)"),
+    )
+    aws_endpoint_url: str | None = field(
+        default=None,
+        metadata=spec(
+            TEXT, "CloudFront endpoint URL (default: AWS_ENDPOINT_URL_CLOUDFRONT or AWS)"
+        ),
+    )
+    aws_max_attempts: int | None = field(
+        default=None,
+        metadata=spec(
+            _count(),
+            "total attempts per AWS call incl. the first (default: AWS_MAX_ATTEMPTS or SDK's)",
+        ),
+    )
+    aws_retry_mode: str | None = field(
+        default=None,
+        metadata=spec(
+            _choice("legacy", "standard", "adaptive"),
+            "botocore retry mode (default: AWS_RETRY_MODE or the SDK's)",
+        ),
+    )
+    aws_connect_timeout: float = field(
+        default=2.0, metadata=spec(SECONDS, "seconds to open an AWS connection")
+    )
+    aws_read_timeout: float = field(
+        default=10.0, metadata=spec(SECONDS, "seconds to wait for AWS to answer")
+    )
+    aws_max_pool_connections: int | None = field(
+        default=None,
+        metadata=spec(
+            _count(),
+            "HTTP connections to AWS (default: --max-concurrency)",
+            shown_default="max-concurrency",
+        ),
+    )
 
     def __post_init__(self) -> None:
         for option in OPTIONS:
@@ -324,8 +417,15 @@ class Option:
 
 def _option(field: dataclasses.Field[Any]) -> Option:
     spec: _Spec = field.metadata[_OPTION]
-    return Option(field.name, field.default, spec.kind, spec.help, spec.env_only, spec.switch,
-                  spec.shown_default)
+    return Option(
+        field.name,
+        field.default,
+        spec.kind,
+        spec.help,
+        spec.env_only,
+        spec.switch,
+        spec.shown_default,
+    )
 
 
 OPTIONS: tuple[Option, ...] = tuple(_option(f) for f in dataclasses.fields(Settings))
@@ -343,11 +443,22 @@ def build_parser(prog: str = "cloudfront-facade") -> argparse.ArgumentParser:
             continue
         text = f"{option.help} [env {option.env}; default {option.default_text}]"
         if option.switch:
-            parser.add_argument(option.flag, dest=option.field, action="store_const",
-                                const="true", default=None, help=text)
+            parser.add_argument(
+                option.flag,
+                dest=option.field,
+                action="store_const",
+                const="true",
+                default=None,
+                help=text,
+            )
         else:
-            parser.add_argument(option.flag, dest=option.field, metavar=option.field.upper(),
-                                default=None, help=text)
+            parser.add_argument(
+                option.flag,
+                dest=option.field,
+                metavar=option.field.upper(),
+                default=None,
+                help=text,
+            )
     return parser
 
 

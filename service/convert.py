@@ -65,23 +65,23 @@ class Plan:
         answered = set(required)
         if shape is not None and "payload" in shape.serialization:
             answered.add(shape.serialization["payload"])
-        for member, member_shape in (shape.members.items() if shape is not None else ()):
+        for member, member_shape in shape.members.items() if shape is not None else ():
             name = proto_name(member)
             field = fields.get(name)
             if field is None:
                 raise ContractMismatch(f"{descriptor.full_name} has no field {name} for {member}")
             if member_shape.serialization == {"location": "header", "name": "ETag"}:
                 answered.add(member)
-            members.append(self._member(member, member_shape, field, member in required,
-                                        member in answered))
+            members.append(
+                self._member(member, member_shape, field, member in required, member in answered)
+            )
         unknown = set(fields) - {m.field for m in members}
         if unknown:
             raise ContractMismatch(f"{descriptor.full_name} fields unknown to AWS: {unknown}")
         self._members = tuple(members)
 
     @staticmethod
-    def _member(member: str, shape: Shape, field: Any, required: bool,
-                answered: bool) -> _Member:
+    def _member(member: str, shape: Shape, field: Any, required: bool, answered: bool) -> _Member:
         repeated = shape.type_name == "list"
         element = shape.member if repeated else shape
         nested = None
@@ -126,8 +126,10 @@ class Plan:
             if m.nested is None:
                 kwargs[m.field] = value
             elif m.repeated:
-                kwargs[m.field] = [m.nested._from_boto(v, f"{path}{m.member}[{i}].", missing)
-                                   for i, v in enumerate(value)]
+                kwargs[m.field] = [
+                    m.nested._from_boto(v, f"{path}{m.member}[{i}].", missing)
+                    for i, v in enumerate(value)
+                ]
             else:
                 kwargs[m.field] = m.nested._from_boto(value, f"{path}{m.member}.", missing)
         return self.message_class(**kwargs)

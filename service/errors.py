@@ -162,26 +162,66 @@ class UnexpectedAnswer(Exception):
 
 #: Failures that never got an AWS error code: exception type -> (rule, reason, caller message).
 LOCAL_ERRORS: Sequence[tuple[type[BaseException], Rule, str, str]] = (
-    (boto.NoCredentialsError, _CREDENTIALS, "AWS_CREDENTIALS_MISSING",
-     "the facade has no AWS credentials configured"),
-    (boto.PartialCredentialsError, _CREDENTIALS, "AWS_CREDENTIALS_MISSING",
-     "the facade's AWS credentials are incomplete"),
-    (boto.ConnectTimeoutError, _UNAVAILABLE, "UPSTREAM_CONNECT_TIMEOUT",
-     "timed out connecting to CloudFront"),
-    (boto.ReadTimeoutError, _UNAVAILABLE, "UPSTREAM_READ_TIMEOUT",
-     "timed out waiting for CloudFront to answer"),
-    (boto.EndpointConnectionError, _UNAVAILABLE, "UPSTREAM_UNREACHABLE",
-     "could not connect to CloudFront"),
-    (boto.ConnectionClosedError, _UNAVAILABLE, "UPSTREAM_CONNECTION_CLOSED",
-     "CloudFront closed the connection before answering"),
-    (boto.HTTPClientError, _UNAVAILABLE, "UPSTREAM_CONNECTION_FAILED",
-     "the connection to CloudFront failed"),
-    (ResponseParserError, _UNAVAILABLE, _MALFORMED,
-     "CloudFront sent a response the facade could not read"),
-    (UnexpectedAnswer, _UNAVAILABLE, _MALFORMED,
-     "CloudFront's answer lacks what its API promises; is something else answering?"),
-    (TimeoutError, Rule(grpc.StatusCode.DEADLINE_EXCEEDED), "DEADLINE_EXCEEDED",
-     "the call's deadline passed before CloudFront answered"),
+    (
+        boto.NoCredentialsError,
+        _CREDENTIALS,
+        "AWS_CREDENTIALS_MISSING",
+        "the facade has no AWS credentials configured",
+    ),
+    (
+        boto.PartialCredentialsError,
+        _CREDENTIALS,
+        "AWS_CREDENTIALS_MISSING",
+        "the facade's AWS credentials are incomplete",
+    ),
+    (
+        boto.ConnectTimeoutError,
+        _UNAVAILABLE,
+        "UPSTREAM_CONNECT_TIMEOUT",
+        "timed out connecting to CloudFront",
+    ),
+    (
+        boto.ReadTimeoutError,
+        _UNAVAILABLE,
+        "UPSTREAM_READ_TIMEOUT",
+        "timed out waiting for CloudFront to answer",
+    ),
+    (
+        boto.EndpointConnectionError,
+        _UNAVAILABLE,
+        "UPSTREAM_UNREACHABLE",
+        "could not connect to CloudFront",
+    ),
+    (
+        boto.ConnectionClosedError,
+        _UNAVAILABLE,
+        "UPSTREAM_CONNECTION_CLOSED",
+        "CloudFront closed the connection before answering",
+    ),
+    (
+        boto.HTTPClientError,
+        _UNAVAILABLE,
+        "UPSTREAM_CONNECTION_FAILED",
+        "the connection to CloudFront failed",
+    ),
+    (
+        ResponseParserError,
+        _UNAVAILABLE,
+        _MALFORMED,
+        "CloudFront sent a response the facade could not read",
+    ),
+    (
+        UnexpectedAnswer,
+        _UNAVAILABLE,
+        _MALFORMED,
+        "CloudFront's answer lacks what its API promises; is something else answering?",
+    ),
+    (
+        TimeoutError,
+        Rule(grpc.StatusCode.DEADLINE_EXCEEDED),
+        "DEADLINE_EXCEEDED",
+        "the call's deadline passed before CloudFront answered",
+    ),
 )
 
 _INTERNAL_REASON = "INTERNAL"
@@ -260,7 +300,8 @@ def from_client_error(error: boto.ClientError) -> MappedError:
     # AWS messages can quote the signed request; never hand the facade's key id or token on.
     message = caller_text(str(info.get("Message") or code))
     metadata = {
-        "awsErrorCode": code, "awsRequestId": answer.request_id or "",
+        "awsErrorCode": code,
+        "awsRequestId": answer.request_id or "",
         "httpStatus": str(http_status),
     }
     if rule.detail is Detail.CREDENTIALS:
@@ -283,17 +324,19 @@ def _http_error(answer: Upstream) -> MappedError:
     status = answer.http_status
     rule = rule_for_status(status)
     phrase = _PHRASES.get(status, "")
-    message = (f"the upstream answered HTTP {status} {phrase} with no AWS error code; "
-               "is something other than CloudFront (a proxy, a load balancer) answering?")
+    message = (
+        f"the upstream answered HTTP {status} {phrase} with no AWS error code; "
+        "is something other than CloudFront (a proxy, a load balancer) answering?"
+    )
     metadata = {"httpStatus": str(status)}
     if answer.request_id:
         metadata["awsRequestId"] = answer.request_id
     if rule.detail is Detail.CREDENTIALS:
         metadata["credentials"] = "facade"
-    info = error_details_pb2.ErrorInfo(reason=_HTTP_ERROR, domain=FACADE_DOMAIN,
-                                       metadata=metadata)
+    info = error_details_pb2.ErrorInfo(reason=_HTTP_ERROR, domain=FACADE_DOMAIN, metadata=metadata)
     return MappedError(
-        code=rule.code, message=message,
+        code=rule.code,
+        message=message,
         details=(_pack(info), *_extra_detail(rule.detail, _HTTP_ERROR, message)),
         upstream=answer,
     )
@@ -319,21 +362,27 @@ def from_local_failure(error: BaseException) -> MappedError | None:
                 answer = error.answer
                 metadata["httpStatus"] = str(answer.http_status)
                 _log_unexpected(error)
-            info = error_details_pb2.ErrorInfo(reason=reason, domain=FACADE_DOMAIN,
-                                               metadata=metadata)
+            info = error_details_pb2.ErrorInfo(
+                reason=reason, domain=FACADE_DOMAIN, metadata=metadata
+            )
             return MappedError(rule.code, message, (_pack(info),), upstream=answer)
     return None
 
 
 def _log_unexpected(error: UnexpectedAnswer) -> None:
     answer = error.answer
-    log.warning("upstream answer is not what the model promises", extra={"fields": {
-        "operation": error.operation,
-        "problem": error.problem,
-        "http_status": answer.http_status,
-        "content_type": answer.headers.get("content-type"),
-        "aws_request_id": answer.request_id,
-    }})
+    log.warning(
+        "upstream answer is not what the model promises",
+        extra={
+            "fields": {
+                "operation": error.operation,
+                "problem": error.problem,
+                "http_status": answer.http_status,
+                "content_type": answer.headers.get("content-type"),
+                "aws_request_id": answer.request_id,
+            }
+        },
+    )
 
 
 def internal_error() -> MappedError:
@@ -361,12 +410,12 @@ def invalid_argument(violations: Sequence[tuple[str, str]]) -> MappedError:
     )
     info = error_details_pb2.ErrorInfo(reason="INVALID_REQUEST", domain=FACADE_DOMAIN)
     message = "; ".join(f"{field}: {description}" for field, description in violations)
-    return MappedError(grpc.StatusCode.INVALID_ARGUMENT, message,
-                       (_pack(info), _pack(bad_request)))
+    return MappedError(grpc.StatusCode.INVALID_ARGUMENT, message, (_pack(info), _pack(bad_request)))
 
 
-def facade_error(code: grpc.StatusCode, reason: str, message: str,
-                 extra: Sequence[any_pb2.Any] = ()) -> MappedError:
+def facade_error(
+    code: grpc.StatusCode, reason: str, message: str, extra: Sequence[any_pb2.Any] = ()
+) -> MappedError:
     """An error the facade itself raises (auth, overload), with its own ErrorInfo."""
     info = error_details_pb2.ErrorInfo(reason=reason, domain=FACADE_DOMAIN)
     return MappedError(code, message, (_pack(info), *extra))
@@ -375,7 +424,9 @@ def facade_error(code: grpc.StatusCode, reason: str, message: str,
 def overloaded(limit: int) -> MappedError:
     backoff = duration_pb2.Duration(nanos=50_000_000)
     retry = _pack(error_details_pb2.RetryInfo(retry_delay=backoff))
-    return facade_error(grpc.StatusCode.RESOURCE_EXHAUSTED, "CONCURRENCY_LIMIT",
-                        f"the facade is at its limit of {limit} calls in flight; retry shortly",
-                        (retry,))
-
+    return facade_error(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "CONCURRENCY_LIMIT",
+        f"the facade is at its limit of {limit} calls in flight; retry shortly",
+        (retry,),
+    )

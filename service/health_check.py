@@ -38,19 +38,26 @@ def _timeout(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
     if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a finite number of seconds above 0, "
-                                         f"got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a finite number of seconds above 0, got {text!r}"
+        )
     return value
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=_PROG, description="Ask a facade's gRPC health service. Exit 0 SERVING, 1 "
-        "NOT_SERVING or unknown service, 2 unreachable or bad arguments.")
-    parser.add_argument("--target", default="127.0.0.1:50051",
-                        help="address of the facade: HOST:PORT or unix:/path (default %(default)s)")
-    parser.add_argument("--service", default="",
-                        help="service to ask about; empty means the whole server")
+        prog=_PROG,
+        description="Ask a facade's gRPC health service. Exit 0 SERVING, 1 "
+        "NOT_SERVING or unknown service, 2 unreachable or bad arguments.",
+    )
+    parser.add_argument(
+        "--target",
+        default="127.0.0.1:50051",
+        help="address of the facade: HOST:PORT or unix:/path (default %(default)s)",
+    )
+    parser.add_argument(
+        "--service", default="", help="service to ask about; empty means the whole server"
+    )
     parser.add_argument("--timeout", type=_timeout, default=2.0, help="seconds (default 2)")
     parser.add_argument("--tls-ca", type=Path, help="PEM CA to verify a TLS facade with")
     parser.add_argument("--tls-cert", type=Path, help="PEM client certificate for mTLS")
@@ -71,11 +78,15 @@ def main(argv: Sequence[str]) -> int:
         code = error.code()
         if code is grpc.StatusCode.NOT_FOUND:
             print("SERVICE_UNKNOWN")
-            print(f"not serving: {args.target} does not know the service {args.service!r}",
-                  file=sys.stderr)
+            print(
+                f"not serving: {args.target} does not know the service {args.service!r}",
+                file=sys.stderr,
+            )
             return EXIT_NOT_SERVING
-        print(f"unhealthy: unreachable: {args.target}: {code.name}: {error.details()}",
-              file=sys.stderr)
+        print(
+            f"unhealthy: unreachable: {args.target}: {code.name}: {error.details()}",
+            file=sys.stderr,
+        )
         return EXIT_UNREACHABLE
     print(health_pb2.HealthCheckResponse.ServingStatus.Name(status))
     return EXIT_SERVING if status == health_pb2.HealthCheckResponse.SERVING else EXIT_NOT_SERVING
@@ -94,8 +105,9 @@ def _read(flag: str, path: Path | None) -> bytes | None:
         raise _BadArgument(f"{flag} {path}: {error.strerror or error}") from None
 
 
-def _credentials(tls_ca: Path | None, tls_cert: Path | None,
-                 tls_key: Path | None) -> grpc.ChannelCredentials | None:
+def _credentials(
+    tls_ca: Path | None, tls_cert: Path | None, tls_key: Path | None
+) -> grpc.ChannelCredentials | None:
     if tls_ca is None:
         if tls_cert is not None or tls_key is not None:
             raise _BadArgument("--tls-cert and --tls-key need --tls-ca")
@@ -109,8 +121,12 @@ def _credentials(tls_ca: Path | None, tls_cert: Path | None,
     )
 
 
-def check(target: str, service: str = "", timeout: float = 2.0,
-          credentials: grpc.ChannelCredentials | None = None) -> int:
+def check(
+    target: str,
+    service: str = "",
+    timeout: float = 2.0,
+    credentials: grpc.ChannelCredentials | None = None,
+) -> int:
     """The serving status `target` reports for `service`; raises grpc.RpcError if it cannot."""
     if credentials is None:
         channel = grpc.insecure_channel(target)

@@ -36,8 +36,14 @@ Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 
 
 class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
-    def __init__(self, *, max_concurrency: int, max_request_bytes: int, token: str | None,
-                 metrics: Metrics | None) -> None:
+    def __init__(
+        self,
+        *,
+        max_concurrency: int,
+        max_request_bytes: int,
+        token: str | None,
+        metrics: Metrics | None,
+    ) -> None:
         self._limit = max_concurrency
         self._max_request_bytes = max_request_bytes
         self._token = token.encode() if token else None
@@ -66,21 +72,23 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             return wrapped
         handler = await continuation(handler_call_details)
         # Health, reflection and streaming calls stay open to probes: no auth, no limit.
-        if handler is None or handler.unary_unary is None or not method.startswith(
-            GUARDED_PREFIX
-        ):
+        if handler is None or handler.unary_unary is None or not method.startswith(GUARDED_PREFIX):
             return handler
         wrapped = grpc.unary_unary_rpc_method_handler(
-            self._guard(method, handler.unary_unary,  # type: ignore[arg-type]
-                        handler.request_deserializer),
+            self._guard(
+                method,
+                handler.unary_unary,  # type: ignore[arg-type]
+                handler.request_deserializer,
+            ),
             request_deserializer=None,  # decoded in the guard, so bad bytes get a clear status
             response_serializer=handler.response_serializer,
         )
         self._wrapped[method] = wrapped
         return wrapped
 
-    def _guard(self, method: str, behavior: Behavior,
-               decode: Callable[[bytes], Any] | None) -> Behavior:
+    def _guard(
+        self, method: str, behavior: Behavior, decode: Callable[[bytes], Any] | None
+    ) -> Behavior:
         short = method.rsplit("/", 1)[-1]
 
         async def guarded(raw: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
@@ -93,24 +101,39 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 if self._token is not None and not _token_matches(
                     self._token, metadata.get("authorization")
                 ):
-                    await abort(context, errors.facade_error(
-                        grpc.StatusCode.UNAUTHENTICATED, "CALLER_UNAUTHENTICATED",
-                        "missing or wrong bearer token in the authorization metadata"))
+                    await abort(
+                        context,
+                        errors.facade_error(
+                            grpc.StatusCode.UNAUTHENTICATED,
+                            "CALLER_UNAUTHENTICATED",
+                            "missing or wrong bearer token in the authorization metadata",
+                        ),
+                    )
                 if self._in_flight >= self._limit:
                     await abort(context, errors.overloaded(self._limit))
                 admitted = True
                 self._admit()
                 if len(raw) > self._max_request_bytes:
-                    await abort(context, errors.facade_error(
-                        grpc.StatusCode.RESOURCE_EXHAUSTED, "REQUEST_TOO_LARGE",
-                        f"the request is {len(raw)} bytes; the limit is "
-                        f"{self._max_request_bytes}"))
+                    await abort(
+                        context,
+                        errors.facade_error(
+                            grpc.StatusCode.RESOURCE_EXHAUSTED,
+                            "REQUEST_TOO_LARGE",
+                            f"the request is {len(raw)} bytes; the limit is "
+                            f"{self._max_request_bytes}",
+                        ),
+                    )
                 try:
                     request = decode(raw) if decode is not None else raw
                 except DecodeError:
-                    await abort(context, errors.facade_error(
-                        grpc.StatusCode.INVALID_ARGUMENT, "MALFORMED_REQUEST",
-                        f"the request is not a valid {short}Request message"))
+                    await abort(
+                        context,
+                        errors.facade_error(
+                            grpc.StatusCode.INVALID_ARGUMENT,
+                            "MALFORMED_REQUEST",
+                            f"the request is not a valid {short}Request message",
+                        ),
+                    )
                 return await behavior(request, context)
             except grpc.aio.AbortError:
                 raise
@@ -128,8 +151,11 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                     return None
                 # The one place an unexpected failure is caught: logged with its traceback,
                 # reported to the caller as INTERNAL without it.
-                log.exception("unexpected failure in %s", short,
-                              extra={"fields": {"request_id": state.request_id}})
+                log.exception(
+                    "unexpected failure in %s",
+                    short,
+                    extra={"fields": {"request_id": state.request_id}},
+                )
                 await abort(context, errors.internal_error())
             finally:
                 if admitted:
@@ -151,24 +177,35 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         if self._metrics is not None:
             self._metrics.in_flight.dec()
 
-    def _report(self, method: str, context: grpc.aio.ServicerContext[Any, Any],
-                state: CallState, seconds: float) -> None:
+    def _report(
+        self,
+        method: str,
+        context: grpc.aio.ServicerContext[Any, Any],
+        state: CallState,
+        seconds: float,
+    ) -> None:
         code = state.ended_early or _code_name(context)
         if self._metrics is not None:
             self._metrics.observe_call(method, code, seconds)
             if state.aws_operation is not None:
-                self._metrics.observe_upstream(state.aws_operation, state.aws_retries,
-                                               state.aws_code)
+                self._metrics.observe_upstream(
+                    state.aws_operation, state.aws_retries, state.aws_code
+                )
         if access_log.isEnabledFor(logging.INFO):
-            access_log.info("call", extra={"fields": {
-                "method": method,
-                "code": code,
-                "duration_ms": round(seconds * 1000, 3),
-                "request_id": state.request_id,
-                "aws_request_id": state.aws_request_id,
-                "aws_error_code": state.aws_code,
-                "peer": context.peer(),
-            }})
+            access_log.info(
+                "call",
+                extra={
+                    "fields": {
+                        "method": method,
+                        "code": code,
+                        "duration_ms": round(seconds * 1000, 3),
+                        "request_id": state.request_id,
+                        "aws_request_id": state.aws_request_id,
+                        "aws_error_code": state.aws_code,
+                        "peer": context.peer(),
+                    }
+                },
+            )
 
 
 def _code_name(context: grpc.aio.ServicerContext[Any, Any]) -> str:

@@ -14,36 +14,48 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.calls = Counter(
-            "cloudfront_facade_calls", "gRPC calls handled, by method and status code.",
-            ["method", "code"], registry=self.registry,
+            "cloudfront_facade_calls",
+            "gRPC calls handled, by method and status code.",
+            ["method", "code"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "cloudfront_facade_call_duration_seconds", "gRPC call latency, by method.",
-            ["method"], buckets=_LATENCY_BUCKETS, registry=self.registry,
+            "cloudfront_facade_call_duration_seconds",
+            "gRPC call latency, by method.",
+            ["method"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.in_flight = Gauge(
-            "cloudfront_facade_in_flight_calls", "gRPC calls being handled now.",
+            "cloudfront_facade_in_flight_calls",
+            "gRPC calls being handled now.",
             registry=self.registry,
         )
         self.upstream_calls = Counter(
-            "cloudfront_facade_upstream_calls", "CloudFront API calls, by operation.",
-            ["operation"], registry=self.registry,
+            "cloudfront_facade_upstream_calls",
+            "CloudFront API calls, by operation.",
+            ["operation"],
+            registry=self.registry,
         )
         self.upstream_retries = Counter(
             "cloudfront_facade_upstream_retries",
-            "Retries the AWS SDK made, by operation.", ["operation"], registry=self.registry,
+            "Retries the AWS SDK made, by operation.",
+            ["operation"],
+            registry=self.registry,
         )
         self.upstream_errors = Counter(
             "cloudfront_facade_upstream_errors",
             "CloudFront calls that failed, by operation and AWS error code.",
-            ["operation", "aws_code"], registry=self.registry,
+            ["operation", "aws_code"],
+            registry=self.registry,
         )
 
     def serve(self, listen: str) -> int:
         """Start the HTTP exporter on a daemon thread; returns the bound port."""
         host, _, port = listen.rpartition(":")
-        server, _thread = start_http_server(int(port), addr=host.strip("[]"),
-                                            registry=self.registry)
+        server, _thread = start_http_server(
+            int(port), addr=host.strip("[]"), registry=self.registry
+        )
         self._server = server
         return int(server.server_address[1])
 

@@ -96,10 +96,13 @@ async def running(settings: Settings) -> AsyncIterator[Facade]:
             from service.emulator import Emulator, FaultRule
 
             emulator = await stack.enter_async_context(
-                Emulator(credentials={EMULATOR_CREDENTIALS.access_key_id:
-                                      EMULATOR_CREDENTIALS.secret_access_key},
-                         # It shares the facade's memory: keep its request log small.
-                         request_log_limit=10_000)
+                Emulator(
+                    credentials={
+                        EMULATOR_CREDENTIALS.access_key_id: EMULATOR_CREDENTIALS.secret_access_key
+                    },
+                    # It shares the facade's memory: keep its request log small.
+                    request_log_limit=10_000,
+                )
             )
             if settings.emulator_latency:
                 emulator.add_fault(FaultRule(latency=settings.emulator_latency))
@@ -108,14 +111,23 @@ async def running(settings: Settings) -> AsyncIterator[Facade]:
             CloudFrontClient.open(settings, endpoint_url=endpoint, credentials=credentials)
         )
         token = settings.caller_token()
-        redactor.add([aws.credentials.secret_access_key, aws.credentials.session_token,
-                      aws.credentials.access_key_id, token])
+        redactor.add(
+            [
+                aws.credentials.secret_access_key,
+                aws.credentials.session_token,
+                aws.credentials.access_key_id,
+                token,
+            ]
+        )
 
         metrics, metrics_port = _start_metrics(settings, stack)
 
-        guard = CallGuard(max_concurrency=settings.max_concurrency,
-                          max_request_bytes=settings.max_request_bytes, token=token,
-                          metrics=metrics)
+        guard = CallGuard(
+            max_concurrency=settings.max_concurrency,
+            max_request_bytes=settings.max_request_bytes,
+            token=token,
+            metrics=metrics,
+        )
         server = grpc.aio.server(interceptors=[guard], options=server_options(settings))
         pb_grpc.add_OriginAccessIdentityServiceServicer_to_server(  # type: ignore[no-untyped-call]
             OriginAccessIdentityServicer(aws), server
@@ -134,12 +146,12 @@ async def running(settings: Settings) -> AsyncIterator[Facade]:
         stack.push_async_callback(server.stop, None)
         for service in ("", SERVICE_NAME):
             await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
-        yield Facade(settings, address, server, health_servicer, guard, aws, emulator,
-                     metrics, metrics_port)
+        yield Facade(
+            settings, address, server, health_servicer, guard, aws, emulator, metrics, metrics_port
+        )
 
 
-def _start_metrics(settings: Settings,
-                   stack: AsyncExitStack) -> tuple[Metrics | None, int | None]:
+def _start_metrics(settings: Settings, stack: AsyncExitStack) -> tuple[Metrics | None, int | None]:
     if not settings.metrics_listen:
         return None, None
     from service.metrics import Metrics
@@ -148,8 +160,7 @@ def _start_metrics(settings: Settings,
     try:
         port = metrics.serve(settings.metrics_listen)
     except OSError as error:
-        raise StartupError(f"--metrics-listen {settings.metrics_listen}",
-                           os_cause(error)) from None
+        raise StartupError(f"--metrics-listen {settings.metrics_listen}", os_cause(error)) from None
     stack.callback(metrics.close)
     return metrics, port
 
@@ -213,8 +224,9 @@ def _unix_socket_answers(path: Path, setting: str) -> bool:
         except TimeoutError:
             return True  # a full backlog: someone is there
         except OSError as error:
-            raise StartupError(setting, f"cannot tell whether {path} is in use: "
-                               f"{os_cause(error)}") from None
+            raise StartupError(
+                setting, f"cannot tell whether {path} is in use: {os_cause(error)}"
+            ) from None
         return True
 
 
@@ -223,8 +235,9 @@ def _probe_tcp(listen: str) -> None:
     setting = f"--listen {listen}"
     host, _, port = listen.rpartition(":")
     try:
-        addresses = socket.getaddrinfo(host.strip("[]"), int(port), type=socket.SOCK_STREAM,
-                                       flags=socket.AI_PASSIVE)
+        addresses = socket.getaddrinfo(
+            host.strip("[]"), int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
     except socket.gaierror as error:
         raise StartupError(setting, f"cannot resolve the host: {os_cause(error)}") from None
     first_error: OSError | None = None
@@ -241,8 +254,9 @@ def _probe_tcp(listen: str) -> None:
         raise StartupError(setting, os_cause(first_error))
 
 
-def _add_port(server: grpc.aio.Server, address: str,
-              credentials: grpc.ServerCredentials | None) -> int:
+def _add_port(
+    server: grpc.aio.Server, address: str, credentials: grpc.ServerCredentials | None
+) -> int:
     try:
         if credentials is None:
             port = server.add_insecure_port(address)
@@ -266,15 +280,15 @@ def _server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     try:
         context.load_verify_locations(cadata=cert.decode("ascii", "replace"))
     except (ssl.SSLError, ValueError):
-        raise StartupError(f"--tls-cert {settings.tls_cert}",
-                           "no PEM certificate in it") from None
+        raise StartupError(f"--tls-cert {settings.tls_cert}", "no PEM certificate in it") from None
     try:
         # Called only for an encrypted key; gRPC cannot use one, and OpenSSL must not prompt.
         context.load_cert_chain(settings.tls_cert, settings.tls_key, password=lambda: b"")
     except ssl.SSLError as error:
-        cause = {None: "no unencrypted PEM private key in it",
-                 "KEY_VALUES_MISMATCH": "not the key of --tls-cert"}.get(
-            error.reason, f"not a usable PEM private key ({error.reason})")
+        cause = {
+            None: "no unencrypted PEM private key in it",
+            "KEY_VALUES_MISMATCH": "not the key of --tls-cert",
+        }.get(error.reason, f"not a usable PEM private key ({error.reason})")
         raise StartupError(f"--tls-key {settings.tls_key}", cause) from None
     client_ca = None
     if settings.tls_client_ca is not None:
@@ -282,10 +296,12 @@ def _server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
         try:
             context.load_verify_locations(cadata=client_ca.decode("ascii", "replace"))
         except (ssl.SSLError, ValueError):
-            raise StartupError(f"--tls-client-ca {settings.tls_client_ca}",
-                               "no PEM certificate in it") from None
+            raise StartupError(
+                f"--tls-client-ca {settings.tls_client_ca}", "no PEM certificate in it"
+            ) from None
     return grpc.ssl_server_credentials(
-        [(key, cert)], root_certificates=client_ca, require_client_auth=client_ca is not None)
+        [(key, cert)], root_certificates=client_ca, require_client_auth=client_ca is not None
+    )
 
 
 def _read_pem(flag: str, path: Path) -> bytes:
@@ -337,17 +353,24 @@ async def serve(settings: Settings, started_at: float | None = None) -> int:
     started_at = time.monotonic() if started_at is None else started_at
     async with running(settings) as facade:
         with shutdown_signals() as shutdown:
-            log.info("serving", extra={"fields": {
-                "address": facade.address,
-                "emulator": facade.emulator.base_url if facade.emulator else None,
-                "metrics_port": facade.metrics_port,
-                "aws_credentials": facade.aws.credentials.method,
-                "grpc_experiments": os.environ.get("GRPC_EXPERIMENTS"),
-                "startup_ms": round((time.monotonic() - started_at) * 1000, 1),
-            }})
+            log.info(
+                "serving",
+                extra={
+                    "fields": {
+                        "address": facade.address,
+                        "emulator": facade.emulator.base_url if facade.emulator else None,
+                        "metrics_port": facade.metrics_port,
+                        "aws_credentials": facade.aws.credentials.method,
+                        "grpc_experiments": os.environ.get("GRPC_EXPERIMENTS"),
+                        "startup_ms": round((time.monotonic() - started_at) * 1000, 1),
+                    }
+                },
+            )
             await shutdown.drain.wait()
-            log.info("draining", extra={"fields": {"signal": shutdown.signal,
-                                                   "grace_s": settings.shutdown_grace}})
+            log.info(
+                "draining",
+                extra={"fields": {"signal": shutdown.signal, "grace_s": settings.shutdown_grace}},
+            )
             drain_started = time.monotonic()
             draining = asyncio.ensure_future(facade.drain())
             second = asyncio.ensure_future(shutdown.now.wait())
@@ -357,6 +380,8 @@ async def serve(settings: Settings, started_at: float | None = None) -> int:
                 log.warning("second signal: stopping now")
                 await facade.server.stop(0)
             await draining
-            log.info("stopped", extra={"fields": {
-                "drain_ms": round((time.monotonic() - drain_started) * 1000, 1)}})
+            log.info(
+                "stopped",
+                extra={"fields": {"drain_ms": round((time.monotonic() - drain_started) * 1000, 1)}},
+            )
     return 0

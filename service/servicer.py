@@ -49,7 +49,8 @@ def _checked(route: Route, result: dict[str, Any], answer: Upstream) -> Message:
     """The response, if the answer is what the model promises; else UnexpectedAnswer."""
     if answer.http_status != route.status:
         raise errors.UnexpectedAnswer(
-            route.operation, f"HTTP status {answer.http_status}, not {route.status}", answer)
+            route.operation, f"HTTP status {answer.http_status}, not {route.status}", answer
+        )
     try:
         return route.response.from_boto(result)
     except MissingMembers as missing:
@@ -65,8 +66,9 @@ def _identifying(params: dict[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}
     for value in params.values():
         if isinstance(value, dict):
-            found.update({key: str(value[member]) for member, key in _IDENTIFYING.items()
-                          if member in value})
+            found.update(
+                {key: str(value[member]) for member, key in _IDENTIFYING.items() if member in value}
+            )
     return found
 
 
@@ -85,8 +87,11 @@ Handler = Callable[[Any, Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Mes
 
 
 def _rpc(name: str) -> Handler:
-    async def handle(self: OriginAccessIdentityServicer, request: Message,
-                     context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+    async def handle(
+        self: OriginAccessIdentityServicer,
+        request: Message,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> Message:
         return await self.invoke(name, request, context)
 
     handle.__name__ = name
@@ -98,8 +103,9 @@ class OriginAccessIdentityServicer(pb_grpc.OriginAccessIdentityServiceServicer):
         self._aws = aws
         self._routes = build_routes(aws)
 
-    async def invoke(self, rpc: str, request: Message,
-                     context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+    async def invoke(
+        self, rpc: str, request: Message, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> Message:
         problems = validation.violations(rpc, request)
         if problems:
             await abort(context, errors.invalid_argument(problems))
@@ -109,7 +115,8 @@ class OriginAccessIdentityServicer(pb_grpc.OriginAccessIdentityServiceServicer):
         params = route.request.to_boto(request)
         try:
             result = await self._aws.call(
-                route.operation, params, _aws_budget(context.time_remaining()))
+                route.operation, params, _aws_budget(context.time_remaining())
+            )
             answer = upstream(result)
             state.record(answer)
             response = _checked(route, result, answer)

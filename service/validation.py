@@ -158,10 +158,14 @@ MUST_BE_GIVEN: Mapping[tuple[str, str], str] = {
 #: (RPC, path) -> why: members the model requires whose empty value is a real value. The
 #: convert plan still sends them (it sends every required member).
 MAY_BE_EMPTY: Mapping[tuple[str, str], str] = {
-    ("CreateCloudFrontOriginAccessIdentity", f"{_OAI_CONFIG}.comment"):
-        "an empty comment is a comment AWS accepts",
-    ("UpdateCloudFrontOriginAccessIdentity", f"{_OAI_CONFIG}.comment"):
-        "an empty comment is a comment AWS accepts",
+    (
+        "CreateCloudFrontOriginAccessIdentity",
+        f"{_OAI_CONFIG}.comment",
+    ): "an empty comment is a comment AWS accepts",
+    (
+        "UpdateCloudFrontOriginAccessIdentity",
+        f"{_OAI_CONFIG}.comment",
+    ): "an empty comment is a comment AWS accepts",
 }
 
 
@@ -238,8 +242,9 @@ def _enum_check(field: FieldDescriptor, shape: Shape) -> Check | None:
     return check_enum
 
 
-def _derive(rpc: str, descriptor: Descriptor, shape: StructureShape,
-            prefix: str = "") -> list[tuple[FieldDescriptor, str, bool, Shape]]:
+def _derive(
+    rpc: str, descriptor: Descriptor, shape: StructureShape, prefix: str = ""
+) -> list[tuple[FieldDescriptor, str, bool, Shape]]:
     """(field, path, model-required, member shape) for every leaf, in the request's order."""
     fields = descriptor.fields_by_name
     members: dict[str, tuple[str, Shape]] = {}
@@ -275,8 +280,9 @@ def _empty_violation(field: FieldDescriptor, path: str, model_required: bool) ->
     return None
 
 
-def compile_rules(rpc: str, request: Descriptor, model: ServiceModel,
-                  rules: Rules = RULES) -> tuple[FieldRule, ...]:
+def compile_rules(
+    rpc: str, request: Descriptor, model: ServiceModel, rules: Rules = RULES
+) -> tuple[FieldRule, ...]:
     """The field rules of one RPC: derived from the model, plus the hand-written ones.
 
     Raises :class:`CoverageError` if a hand-written path or a departure does not resolve in
@@ -293,15 +299,18 @@ def compile_rules(rpc: str, request: Descriptor, model: ServiceModel,
     for kind, table in (("check", rules.checks[rpc]), ("departure", _departures(rpc, rules))):
         for path in table:
             if path not in by_path:
-                raise CoverageError(f"validation {kind} for {rpc} names {path!r}, which is not a"
-                                    f" scalar field of {request.full_name} known to AWS")
+                raise CoverageError(
+                    f"validation {kind} for {rpc} names {path!r}, which is not a"
+                    f" scalar field of {request.full_name} known to AWS"
+                )
     compiled: list[FieldRule] = []
     for path, (field, model_required, shape) in by_path.items():
         required = _empty_violation(field, path, model_required)
         if (rpc, path) in rules.may_be_empty:
             if required is None:
-                raise CoverageError(f"{rpc} {path}: MAY_BE_EMPTY, but the model does not"
-                                    " require it")
+                raise CoverageError(
+                    f"{rpc} {path}: MAY_BE_EMPTY, but the model does not require it"
+                )
             required = None
         if (rpc, path) in rules.must_be_given:
             if required is not None:
@@ -321,8 +330,9 @@ def _departures(rpc: str, rules: Rules) -> list[str]:
     return [path for (name, path) in (*rules.must_be_given, *rules.may_be_empty) if name == rpc]
 
 
-def check_coverage(services: Iterable[ServiceDescriptor], rules: Rules = RULES,
-                   model: ServiceModel | None = None) -> None:
+def check_coverage(
+    services: Iterable[ServiceDescriptor], rules: Rules = RULES, model: ServiceModel | None = None
+) -> None:
     """Fail loudly unless the rules fit the services exactly; call once at start-up.
 
     `services` are the protobuf ServiceDescriptors the server registers (for example

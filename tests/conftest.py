@@ -24,8 +24,13 @@ from service.emulator import Emulator
 from service.server import Facade, running
 
 # Tests see one attempt per call unless they ask for retries, so request counts are exact.
-TEST_SETTINGS = Settings(listen="127.0.0.1:0", emulator=True, aws_max_attempts=1,
-                         aws_read_timeout=5.0, log_level="WARNING")
+TEST_SETTINGS = Settings(
+    listen="127.0.0.1:0",
+    emulator=True,
+    aws_max_attempts=1,
+    aws_read_timeout=5.0,
+    log_level="WARNING",
+)
 
 FacadeFactory = Callable[..., AbstractAsyncContextManager[Facade]]
 
@@ -38,8 +43,14 @@ RPCS = tuple(method.name for method in OAI_SERVICE.methods)
 # test did not choose: the developer's AWS profile, the instance metadata service, a
 # CLOUDFRONT_FACADE_* setting, gRPC tuning, or a proxy in front of loopback.
 _FOREIGN_PREFIXES = ("AWS_", "CLOUDFRONT_FACADE_", "GRPC_")
-_FOREIGN_NAMES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "grpc_proxy",
-                  "no_grpc_proxy"}
+_FOREIGN_NAMES = {
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+    "grpc_proxy",
+    "no_grpc_proxy",
+}
 # botocore then finds no credentials at all unless a test gives some.
 NO_AMBIENT_AWS = {
     "AWS_EC2_METADATA_DISABLED": "true",
@@ -101,30 +112,38 @@ def stub(channel: grpc.aio.Channel) -> pb_grpc.OriginAccessIdentityServiceStub:
 
 
 def config(caller_reference: str, comment: str = "") -> pb.CloudFrontOriginAccessIdentityConfig:
-    return pb.CloudFrontOriginAccessIdentityConfig(caller_reference=caller_reference,
-                                                   comment=comment)
+    return pb.CloudFrontOriginAccessIdentityConfig(
+        caller_reference=caller_reference, comment=comment
+    )
 
 
-def create_request(caller_reference: str,
-                   comment: str = "") -> pb.CreateCloudFrontOriginAccessIdentityRequest:
+def create_request(
+    caller_reference: str, comment: str = ""
+) -> pb.CreateCloudFrontOriginAccessIdentityRequest:
     return pb.CreateCloudFrontOriginAccessIdentityRequest(
-        cloud_front_origin_access_identity_config=config(caller_reference, comment))
+        cloud_front_origin_access_identity_config=config(caller_reference, comment)
+    )
 
 
-def update_request(identity_id: str, etag: str, caller_reference: str,
-                   comment: str) -> pb.UpdateCloudFrontOriginAccessIdentityRequest:
+def update_request(
+    identity_id: str, etag: str, caller_reference: str, comment: str
+) -> pb.UpdateCloudFrontOriginAccessIdentityRequest:
     return pb.UpdateCloudFrontOriginAccessIdentityRequest(
-        id=identity_id, if_match=etag,
-        cloud_front_origin_access_identity_config=config(caller_reference, comment))
+        id=identity_id,
+        if_match=etag,
+        cloud_front_origin_access_identity_config=config(caller_reference, comment),
+    )
 
 
 LIST = pb.ListCloudFrontOriginAccessIdentitiesRequest()
 
 
-async def create(stub: pb_grpc.OriginAccessIdentityServiceStub, caller_reference: str,
-                 comment: str = "") -> pb.CreateCloudFrontOriginAccessIdentityResponse:
+async def create(
+    stub: pb_grpc.OriginAccessIdentityServiceStub, caller_reference: str, comment: str = ""
+) -> pb.CreateCloudFrontOriginAccessIdentityResponse:
     return await stub.CreateCloudFrontOriginAccessIdentity(
-        create_request(caller_reference, comment))
+        create_request(caller_reference, comment)
+    )
 
 
 # -- errors ---------------------------------------------------------------------------------------

@@ -40,8 +40,11 @@ class EmulatorAdmin:
 
     async def wait_held(self, count: int, within: float = 60.0) -> None:
         """Return once the emulator holds at least `count` requests."""
-        async with self.http.get(f"{self.admin}/held", params={"at_least": count},
-                                 timeout=aiohttp.ClientTimeout(total=within)) as answer:
+        async with self.http.get(
+            f"{self.admin}/held",
+            params={"at_least": count},
+            timeout=aiohttp.ClientTimeout(total=within),
+        ) as answer:
             assert (await answer.json())["held"] >= count
 
     async def release(self) -> int:
@@ -91,7 +94,8 @@ class FacadeProcess:
                 async with grpc.aio.insecure_channel(self.address) as channel:
                     try:
                         answer = await health_pb2_grpc.HealthStub(channel).Check(
-                            health_pb2.HealthCheckRequest(), timeout=within)
+                            health_pb2.HealthCheckRequest(), timeout=within
+                        )
                     except grpc.aio.AioRpcError:
                         return
                 if answer.status != health_pb2.HealthCheckResponse.SERVING:
@@ -126,8 +130,15 @@ async def facade_process(
     """Start `python -m service --listen … *args` and wait for its "serving" log line."""
     child_env = {**os.environ, **(env or {})}  # isolated by tests/conftest.py
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "service", "--listen", listen, *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=child_env,
+        sys.executable,
+        "-m",
+        "service",
+        "--listen",
+        listen,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=child_env,
     )
     assert process.stdout is not None
     lines: list[str] = []
@@ -153,12 +164,19 @@ async def _wait_serving(stream: asyncio.StreamReader, lines: list[str]) -> dict[
     raise AssertionError("the facade exited before serving:\n" + "\n".join(lines))
 
 
-def run_cli(args: Sequence[str], env: Mapping[str, str] | None = None,
-            timeout: float = 30.0) -> tuple[int, str, str]:
+def run_cli(
+    args: Sequence[str], env: Mapping[str, str] | None = None, timeout: float = 30.0
+) -> tuple[int, str, str]:
     """Run the console entry point to completion (for exit-code tests)."""
     import subprocess
 
     child_env = {**os.environ, **(env or {})}  # isolated by tests/conftest.py
-    done = subprocess.run([sys.executable, "-m", "service", *args], capture_output=True,
-                          text=True, env=child_env, timeout=timeout, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "service", *args],
+        capture_output=True,
+        text=True,
+        env=child_env,
+        timeout=timeout,
+        check=False,
+    )
     return done.returncode, done.stdout, done.stderr

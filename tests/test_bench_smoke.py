@@ -30,9 +30,27 @@ def test_quick_bench_writes_the_expected_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     # 100 calls a phase: enough for every measured process to cost at least a few clock ticks.
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--calls", "100", "--rounds", "1",
-         "--soak-calls", "300", "--burst-calls", "100", "--json", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--calls",
+            "100",
+            "--rounds",
+            "1",
+            "--soak-calls",
+            "300",
+            "--burst-calls",
+            "100",
+            "--json",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr[-4000:]
     assert "PASS" in completed.stdout or "MISS" in completed.stdout
@@ -73,6 +91,13 @@ def test_quick_bench_writes_the_expected_json(tmp_path: Path) -> None:
     assert doc["facade_exit_code"] == 0  # drained and stopped cleanly on SIGTERM
 
     names = {target["name"] for target in doc["targets"]}
-    assert names >= {"cpu_ratio", "added_p50_ms", "added_p99_ms", "burst_added_latency_units",
-                     "idle_rss_mb", "rss_growth_mb", "start_to_serving_s"}
+    assert names >= {
+        "cpu_ratio",
+        "added_p50_ms",
+        "added_p99_ms",
+        "burst_added_latency_units",
+        "idle_rss_mb",
+        "rss_growth_mb",
+        "start_to_serving_s",
+    }
     assert all(isinstance(target["pass"], bool) for target in doc["targets"])

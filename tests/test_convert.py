@@ -17,27 +17,40 @@ def _shape(operation: str, direction: str = "input") -> object:
 
 
 def test_request_defaults_are_left_out_but_required_members_are_sent() -> None:
-    plan = Plan(pb.ListCloudFrontOriginAccessIdentitiesRequest,
-                _shape("ListCloudFrontOriginAccessIdentities"))
+    plan = Plan(
+        pb.ListCloudFrontOriginAccessIdentitiesRequest,
+        _shape("ListCloudFrontOriginAccessIdentities"),
+    )
     assert plan.to_boto(pb.ListCloudFrontOriginAccessIdentitiesRequest()) == {}
     assert plan.to_boto(pb.ListCloudFrontOriginAccessIdentitiesRequest(max_items=5)) == {
-        "MaxItems": "5"}  # a string in the AWS model, an int32 in the proto
+        "MaxItems": "5"
+    }  # a string in the AWS model, an int32 in the proto
 
-    create = Plan(pb.CreateCloudFrontOriginAccessIdentityRequest,
-                  _shape("CreateCloudFrontOriginAccessIdentity"))
+    create = Plan(
+        pb.CreateCloudFrontOriginAccessIdentityRequest,
+        _shape("CreateCloudFrontOriginAccessIdentity"),
+    )
     config = pb.CloudFrontOriginAccessIdentityConfig(caller_reference="r", comment="")
-    assert create.to_boto(pb.CreateCloudFrontOriginAccessIdentityRequest(
-        cloud_front_origin_access_identity_config=config)) == {
-        "CloudFrontOriginAccessIdentityConfig": {"CallerReference": "r", "Comment": ""}}
+    assert create.to_boto(
+        pb.CreateCloudFrontOriginAccessIdentityRequest(
+            cloud_front_origin_access_identity_config=config
+        )
+    ) == {"CloudFrontOriginAccessIdentityConfig": {"CallerReference": "r", "Comment": ""}}
 
 
 def test_response_is_built_from_the_botocore_result_ignoring_metadata() -> None:
-    plan = Plan(pb.ListCloudFrontOriginAccessIdentitiesResponse,
-                _shape("ListCloudFrontOriginAccessIdentities", "output"))
+    plan = Plan(
+        pb.ListCloudFrontOriginAccessIdentitiesResponse,
+        _shape("ListCloudFrontOriginAccessIdentities", "output"),
+    )
     result = {
         "ResponseMetadata": {"RequestId": "r-1"},
         "CloudFrontOriginAccessIdentityList": {
-            "Marker": "", "MaxItems": 2, "IsTruncated": True, "Quantity": 1, "NextMarker": "E1",
+            "Marker": "",
+            "MaxItems": 2,
+            "IsTruncated": True,
+            "Quantity": 1,
+            "NextMarker": "E1",
             "Items": [{"Id": "E1", "S3CanonicalUserId": "ab", "Comment": "c"}],
         },
     }
@@ -47,30 +60,41 @@ def test_response_is_built_from_the_botocore_result_ignoring_metadata() -> None:
 
 
 def test_etag_member_maps_to_the_etag_field() -> None:
-    plan = Plan(pb.GetCloudFrontOriginAccessIdentityConfigResponse,
-                _shape("GetCloudFrontOriginAccessIdentityConfig", "output"))
+    plan = Plan(
+        pb.GetCloudFrontOriginAccessIdentityConfigResponse,
+        _shape("GetCloudFrontOriginAccessIdentityConfig", "output"),
+    )
     config = {"CallerReference": "r", "Comment": ""}
-    assert plan.from_boto({"ETag": "E2", "CloudFrontOriginAccessIdentityConfig": config}) \
-        .etag == "E2"
+    assert (
+        plan.from_boto({"ETag": "E2", "CloudFrontOriginAccessIdentityConfig": config}).etag == "E2"
+    )
 
 
 def test_an_answer_missing_what_the_model_promises_names_every_missing_member() -> None:
-    plan = Plan(pb.ListCloudFrontOriginAccessIdentitiesResponse,
-                _shape("ListCloudFrontOriginAccessIdentities", "output"))
-    page = {"Marker": "", "MaxItems": 100, "IsTruncated": False, "Quantity": 1,
-            "Items": [{"Id": "E1", "Comment": ""}]}
+    plan = Plan(
+        pb.ListCloudFrontOriginAccessIdentitiesResponse,
+        _shape("ListCloudFrontOriginAccessIdentities", "output"),
+    )
+    page = {
+        "Marker": "",
+        "MaxItems": 100,
+        "IsTruncated": False,
+        "Quantity": 1,
+        "Items": [{"Id": "E1", "Comment": ""}],
+    }
     with pytest.raises(MissingMembers) as missing:
         plan.from_boto({"CloudFrontOriginAccessIdentityList": page})
-    assert missing.value.paths == [
-        "CloudFrontOriginAccessIdentityList.Items[0].S3CanonicalUserId"]
+    assert missing.value.paths == ["CloudFrontOriginAccessIdentityList.Items[0].S3CanonicalUserId"]
     with pytest.raises(MissingMembers) as empty:
         plan.from_boto({})  # the payload itself, though the model does not mark it required
     assert empty.value.paths == ["CloudFrontOriginAccessIdentityList"]
 
 
 def test_an_answer_without_the_etag_header_is_missing_a_member() -> None:
-    plan = Plan(pb.GetCloudFrontOriginAccessIdentityResponse,
-                _shape("GetCloudFrontOriginAccessIdentity", "output"))
+    plan = Plan(
+        pb.GetCloudFrontOriginAccessIdentityResponse,
+        _shape("GetCloudFrontOriginAccessIdentity", "output"),
+    )
     identity = {"Id": "E1", "S3CanonicalUserId": "ab"}
     assert plan.from_boto({"CloudFrontOriginAccessIdentity": identity, "ETag": "E2"}).etag == "E2"
     with pytest.raises(MissingMembers, match="ETag"):
@@ -79,11 +103,15 @@ def test_an_answer_without_the_etag_header_is_missing_a_member() -> None:
 
 def test_a_proto_missing_an_aws_member_is_refused_at_start() -> None:
     with pytest.raises(ContractMismatch, match="if_match"):
-        Plan(pb.GetCloudFrontOriginAccessIdentityRequest,
-             _shape("DeleteCloudFrontOriginAccessIdentity"))
+        Plan(
+            pb.GetCloudFrontOriginAccessIdentityRequest,
+            _shape("DeleteCloudFrontOriginAccessIdentity"),
+        )
 
 
 def test_a_proto_field_unknown_to_aws_is_refused_at_start() -> None:
     with pytest.raises(ContractMismatch, match="unknown to AWS"):
-        Plan(pb.DeleteCloudFrontOriginAccessIdentityRequest,
-             _shape("GetCloudFrontOriginAccessIdentity"))
+        Plan(
+            pb.DeleteCloudFrontOriginAccessIdentityRequest,
+            _shape("GetCloudFrontOriginAccessIdentity"),
+        )

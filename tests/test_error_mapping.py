@@ -40,8 +40,12 @@ AWS_ROWS = [
     ("InvalidIfMatchVersion", 400, S.INVALID_ARGUMENT, None),
     ("IllegalUpdate", 400, S.INVALID_ARGUMENT, None),
     ("InvalidArgument", 400, S.INVALID_ARGUMENT, None),
-    ("TooManyCloudFrontOriginAccessIdentities", 400, S.RESOURCE_EXHAUSTED,
-     error_details_pb2.QuotaFailure),
+    (
+        "TooManyCloudFrontOriginAccessIdentities",
+        400,
+        S.RESOURCE_EXHAUSTED,
+        error_details_pb2.QuotaFailure,
+    ),
     ("Throttling", 400, S.RESOURCE_EXHAUSTED, error_details_pb2.RetryInfo),
     ("ThrottlingException", 400, S.RESOURCE_EXHAUSTED, error_details_pb2.RetryInfo),
     ("RequestLimitExceeded", 400, S.RESOURCE_EXHAUSTED, error_details_pb2.RetryInfo),
@@ -116,14 +120,22 @@ def stub(channel: grpc.aio.Channel, emulator: Emulator) -> Stub:
     return Stub(channel)
 
 
-@pytest.mark.parametrize(("aws_code", "http_status", "grpc_code", "extra"), AWS_ROWS,
-                         ids=[row[0] for row in AWS_ROWS])
+@pytest.mark.parametrize(
+    ("aws_code", "http_status", "grpc_code", "extra"), AWS_ROWS, ids=[row[0] for row in AWS_ROWS]
+)
 async def test_aws_error_maps_to_its_grpc_status(
-    stub: Stub, emulator: Emulator, aws_code: str, http_status: int, grpc_code: grpc.StatusCode,
+    stub: Stub,
+    emulator: Emulator,
+    aws_code: str,
+    http_status: int,
+    grpc_code: grpc.StatusCode,
     extra: type | None,
 ) -> None:
-    emulator.add_fault(FaultRule(error_code=aws_code, http_status=http_status,
-                                 message=f"injected {aws_code}", times=1))
+    emulator.add_fault(
+        FaultRule(
+            error_code=aws_code, http_status=http_status, message=f"injected {aws_code}", times=1
+        )
+    )
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         await stub.GetCloudFrontOriginAccessIdentity(GET)
     error = failure.value
@@ -145,7 +157,8 @@ async def test_aws_error_maps_to_its_grpc_status(
     if grpc_code is S.UNAUTHENTICATED:
         assert info.metadata["credentials"] == "facade"
         assert error.details() == (
-            f"CloudFront refused the facade's AWS credentials: injected {aws_code}")
+            f"CloudFront refused the facade's AWS credentials: injected {aws_code}"
+        )
     else:
         assert "credentials" not in info.metadata
         assert error.details() == f"injected {aws_code}"  # AWS's own message, passed on
@@ -171,8 +184,14 @@ async def test_every_error_in_the_cloudfront_model_maps_by_its_family_never_to_i
     assert len(ERROR_SHAPES) > 100
     wrong = []
     for aws_code, http_status in ERROR_SHAPES:
-        emulator.add_fault(FaultRule(error_code=aws_code, http_status=http_status,
-                                     message=f"injected {aws_code}", times=1))
+        emulator.add_fault(
+            FaultRule(
+                error_code=aws_code,
+                http_status=http_status,
+                message=f"injected {aws_code}",
+                times=1,
+            )
+        )
         with pytest.raises(grpc.aio.AioRpcError) as failure:
             await stub.GetCloudFrontOriginAccessIdentity(GET, timeout=10)
         code, info = failure.value.code(), error_info(failure.value)
@@ -181,8 +200,9 @@ async def test_every_error_in_the_cloudfront_model_maps_by_its_family_never_to_i
             expected_ok = code is S.INTERNAL
         else:
             expected_ok = code not in (S.INTERNAL, S.UNKNOWN) and family in (None, code)
-        reason_ok = REASON.fullmatch(info.reason) and \
-            info.reason.replace("_", "") == aws_code.upper()
+        reason_ok = (
+            REASON.fullmatch(info.reason) and info.reason.replace("_", "") == aws_code.upper()
+        )
         if not expected_ok or not reason_ok:
             wrong.append((aws_code, http_status, code.name, info.reason))
         if family is S.RESOURCE_EXHAUSTED and aws_code != "TooManyRequestsException":
@@ -214,8 +234,9 @@ async def test_upstream_read_timeout_is_unavailable(facade_factory: FacadeFactor
         facade.emulator.add_fault(FaultRule(latency=1.0, times=1))
         async with grpc.aio.insecure_channel(facade.address) as channel:
             with pytest.raises(grpc.aio.AioRpcError) as failure:
-                await pb_grpc.OriginAccessIdentityServiceStub(channel) \
-                    .GetCloudFrontOriginAccessIdentity(GET)
+                await pb_grpc.OriginAccessIdentityServiceStub(
+                    channel
+                ).GetCloudFrontOriginAccessIdentity(GET)
     assert failure.value.code() is S.UNAVAILABLE
     assert error_info(failure.value).reason == "UPSTREAM_READ_TIMEOUT"
 
@@ -226,12 +247,14 @@ async def test_unreachable_upstream_is_unavailable(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDUNREACHABLE00000")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unreachable-secret")
     # Port 9 on loopback: nothing listens there, so the connection is refused at once.
-    async with facade_factory(emulator=False, aws_endpoint_url="http://127.0.0.1:9",
-                              aws_connect_timeout=0.5) as facade:
+    async with facade_factory(
+        emulator=False, aws_endpoint_url="http://127.0.0.1:9", aws_connect_timeout=0.5
+    ) as facade:
         async with grpc.aio.insecure_channel(facade.address) as channel:
             with pytest.raises(grpc.aio.AioRpcError) as failure:
-                await pb_grpc.OriginAccessIdentityServiceStub(channel) \
-                    .GetCloudFrontOriginAccessIdentity(GET)
+                await pb_grpc.OriginAccessIdentityServiceStub(
+                    channel
+                ).GetCloudFrontOriginAccessIdentity(GET)
     assert failure.value.code() is S.UNAVAILABLE
     assert error_info(failure.value).reason == "UPSTREAM_UNREACHABLE"
 
@@ -266,7 +289,8 @@ async def test_cancelled_call_cancels_the_upstream_request(
 
 async def test_request_ids_come_back_in_trailing_metadata(stub: Stub, emulator: Emulator) -> None:
     call = stub.ListCloudFrontOriginAccessIdentities(
-        pb.ListCloudFrontOriginAccessIdentitiesRequest(), metadata=(("x-request-id", "trace-42"),))
+        pb.ListCloudFrontOriginAccessIdentitiesRequest(), metadata=(("x-request-id", "trace-42"),)
+    )
     await call
     trailers = await call.trailing_metadata()
     assert trailer(trailers, "x-request-id") == "trace-42"

@@ -25,45 +25,59 @@ async def test_full_lifecycle_create_read_update_list_delete(stub: Stub) -> None
     assert created.etag
 
     got = await stub.GetCloudFrontOriginAccessIdentity(
-        pb.GetCloudFrontOriginAccessIdentityRequest(id=identity.id))
+        pb.GetCloudFrontOriginAccessIdentityRequest(id=identity.id)
+    )
     assert got.cloud_front_origin_access_identity == identity
     assert got.etag == created.etag
 
     got_config = await stub.GetCloudFrontOriginAccessIdentityConfig(
-        pb.GetCloudFrontOriginAccessIdentityConfigRequest(id=identity.id))
+        pb.GetCloudFrontOriginAccessIdentityConfigRequest(id=identity.id)
+    )
     assert got_config.cloud_front_origin_access_identity_config == config(
-        "ref-lifecycle", "first comment")
+        "ref-lifecycle", "first comment"
+    )
     assert got_config.etag == created.etag
 
     updated = await stub.UpdateCloudFrontOriginAccessIdentity(
         pb.UpdateCloudFrontOriginAccessIdentityRequest(
-            id=identity.id, if_match=got.etag,
-            cloud_front_origin_access_identity_config=config("ref-lifecycle", "second")))
-    assert updated.cloud_front_origin_access_identity.cloud_front_origin_access_identity_config \
-        .comment == "second"
+            id=identity.id,
+            if_match=got.etag,
+            cloud_front_origin_access_identity_config=config("ref-lifecycle", "second"),
+        )
+    )
+    assert (
+        updated.cloud_front_origin_access_identity.cloud_front_origin_access_identity_config.comment
+        == "second"
+    )
     assert updated.etag != created.etag
 
     with pytest.raises(grpc.aio.AioRpcError) as stale:
         await stub.UpdateCloudFrontOriginAccessIdentity(
             pb.UpdateCloudFrontOriginAccessIdentityRequest(
-                id=identity.id, if_match=created.etag,
-                cloud_front_origin_access_identity_config=config("ref-lifecycle", "lost")))
+                id=identity.id,
+                if_match=created.etag,
+                cloud_front_origin_access_identity_config=config("ref-lifecycle", "lost"),
+            )
+        )
     assert stale.value.code() is grpc.StatusCode.ABORTED
     assert error_info(stale.value).reason == "PRECONDITION_FAILED"
 
     listed = await stub.ListCloudFrontOriginAccessIdentities(
-        pb.ListCloudFrontOriginAccessIdentitiesRequest())
+        pb.ListCloudFrontOriginAccessIdentitiesRequest()
+    )
     page = listed.cloud_front_origin_access_identity_list
     assert [item.id for item in page.items] == [identity.id]
     assert page.items[0].comment == "second"
     assert (page.quantity, page.is_truncated, page.max_items) == (1, False, 100)
 
     await stub.DeleteCloudFrontOriginAccessIdentity(
-        pb.DeleteCloudFrontOriginAccessIdentityRequest(id=identity.id, if_match=updated.etag))
+        pb.DeleteCloudFrontOriginAccessIdentityRequest(id=identity.id, if_match=updated.etag)
+    )
 
     with pytest.raises(grpc.aio.AioRpcError) as gone:
         await stub.GetCloudFrontOriginAccessIdentity(
-            pb.GetCloudFrontOriginAccessIdentityRequest(id=identity.id))
+            pb.GetCloudFrontOriginAccessIdentityRequest(id=identity.id)
+        )
     assert gone.value.code() is grpc.StatusCode.NOT_FOUND
     assert error_info(gone.value).reason == "NO_SUCH_CLOUD_FRONT_ORIGIN_ACCESS_IDENTITY"
 
@@ -90,13 +104,16 @@ async def test_empty_comment_is_a_real_value_sent_to_aws(stub: Stub) -> None:
 
 
 async def test_list_pages_with_marker_return_every_identity_once(stub: Stub) -> None:
-    made = {(await create(stub, f"ref-page-{n}")).cloud_front_origin_access_identity.id
-            for n in range(23)}
+    made = {
+        (await create(stub, f"ref-page-{n}")).cloud_front_origin_access_identity.id
+        for n in range(23)
+    }
     seen: list[str] = []
     marker, pages = "", 0
     while True:
         response = await stub.ListCloudFrontOriginAccessIdentities(
-            pb.ListCloudFrontOriginAccessIdentitiesRequest(marker=marker, max_items=5))
+            pb.ListCloudFrontOriginAccessIdentitiesRequest(marker=marker, max_items=5)
+        )
         page = response.cloud_front_origin_access_identity_list
         pages += 1
         assert page.max_items == 5
@@ -115,7 +132,8 @@ async def test_list_pages_with_marker_return_every_identity_once(stub: Stub) -> 
 async def test_max_items_zero_means_the_aws_default(stub: Stub, emulator: Emulator) -> None:
     await create(stub, "ref-default-page")
     response = await stub.ListCloudFrontOriginAccessIdentities(
-        pb.ListCloudFrontOriginAccessIdentitiesRequest(max_items=0))
+        pb.ListCloudFrontOriginAccessIdentitiesRequest(max_items=0)
+    )
     assert response.cloud_front_origin_access_identity_list.max_items == 100
     assert "MaxItems" not in emulator.request_log[-1].path
 
@@ -128,6 +146,8 @@ async def test_delete_of_identity_in_use_is_failed_precondition(
     with pytest.raises(grpc.aio.AioRpcError) as in_use:
         await stub.DeleteCloudFrontOriginAccessIdentity(
             pb.DeleteCloudFrontOriginAccessIdentityRequest(
-                id=created.cloud_front_origin_access_identity.id, if_match=created.etag))
+                id=created.cloud_front_origin_access_identity.id, if_match=created.etag
+            )
+        )
     assert in_use.value.code() is grpc.StatusCode.FAILED_PRECONDITION
     assert len(emulator.identities()) == 1

@@ -31,45 +31,88 @@ OK_ID, OK_ETAG = "E2QWRUHAPOMQZL", "E1ETAG0000000"
 # (RPC, request, the field paths that must be reported)
 CASES: list[tuple[str, Message, set[str]]] = [
     ("GetCloudFrontOriginAccessIdentity", pb.GetCloudFrontOriginAccessIdentityRequest(), {"id"}),
-    ("GetCloudFrontOriginAccessIdentity",
-     pb.GetCloudFrontOriginAccessIdentityRequest(id="e2qwruhapomqzl"), {"id"}),
-    ("GetCloudFrontOriginAccessIdentity",
-     pb.GetCloudFrontOriginAccessIdentityRequest(id="../distribution"), {"id"}),
-    ("GetCloudFrontOriginAccessIdentity",
-     pb.GetCloudFrontOriginAccessIdentityRequest(id="E" * 65), {"id"}),
-    ("GetCloudFrontOriginAccessIdentityConfig",
-     pb.GetCloudFrontOriginAccessIdentityConfigRequest(id=""), {"id"}),
-    ("CreateCloudFrontOriginAccessIdentity", pb.CreateCloudFrontOriginAccessIdentityRequest(),
-     {f"{CONFIG}.caller_reference"}),
-    ("CreateCloudFrontOriginAccessIdentity",
-     pb.CreateCloudFrontOriginAccessIdentityRequest(
-         cloud_front_origin_access_identity_config=config("ref", "x" * 129)),
-     {f"{CONFIG}.comment"}),
-    ("CreateCloudFrontOriginAccessIdentity",
-     pb.CreateCloudFrontOriginAccessIdentityRequest(
-         cloud_front_origin_access_identity_config=config("", "x" * 200)),
-     {f"{CONFIG}.caller_reference", f"{CONFIG}.comment"}),
-    ("CreateCloudFrontOriginAccessIdentity",
-     pb.CreateCloudFrontOriginAccessIdentityRequest(
-         cloud_front_origin_access_identity_config=config("ref", "bell\x07")),
-     {f"{CONFIG}.comment"}),
-    ("UpdateCloudFrontOriginAccessIdentity",
-     pb.UpdateCloudFrontOriginAccessIdentityRequest(
-         id=OK_ID, cloud_front_origin_access_identity_config=config("ref")),
-     {"if_match"}),
-    ("UpdateCloudFrontOriginAccessIdentity",
-     pb.UpdateCloudFrontOriginAccessIdentityRequest(
-         id=OK_ID, if_match="etag\r\nX-Injected: 1",
-         cloud_front_origin_access_identity_config=config("ref")),
-     {"if_match"}),
-    ("UpdateCloudFrontOriginAccessIdentity", pb.UpdateCloudFrontOriginAccessIdentityRequest(),
-     {"id", "if_match", f"{CONFIG}.caller_reference"}),
-    ("DeleteCloudFrontOriginAccessIdentity",
-     pb.DeleteCloudFrontOriginAccessIdentityRequest(id=OK_ID), {"if_match"}),
-    ("DeleteCloudFrontOriginAccessIdentity",
-     pb.DeleteCloudFrontOriginAccessIdentityRequest(if_match=OK_ETAG), {"id"}),
-    ("ListCloudFrontOriginAccessIdentities",
-     pb.ListCloudFrontOriginAccessIdentitiesRequest(max_items=-1), {"max_items"}),
+    (
+        "GetCloudFrontOriginAccessIdentity",
+        pb.GetCloudFrontOriginAccessIdentityRequest(id="e2qwruhapomqzl"),
+        {"id"},
+    ),
+    (
+        "GetCloudFrontOriginAccessIdentity",
+        pb.GetCloudFrontOriginAccessIdentityRequest(id="../distribution"),
+        {"id"},
+    ),
+    (
+        "GetCloudFrontOriginAccessIdentity",
+        pb.GetCloudFrontOriginAccessIdentityRequest(id="E" * 65),
+        {"id"},
+    ),
+    (
+        "GetCloudFrontOriginAccessIdentityConfig",
+        pb.GetCloudFrontOriginAccessIdentityConfigRequest(id=""),
+        {"id"},
+    ),
+    (
+        "CreateCloudFrontOriginAccessIdentity",
+        pb.CreateCloudFrontOriginAccessIdentityRequest(),
+        {f"{CONFIG}.caller_reference"},
+    ),
+    (
+        "CreateCloudFrontOriginAccessIdentity",
+        pb.CreateCloudFrontOriginAccessIdentityRequest(
+            cloud_front_origin_access_identity_config=config("ref", "x" * 129)
+        ),
+        {f"{CONFIG}.comment"},
+    ),
+    (
+        "CreateCloudFrontOriginAccessIdentity",
+        pb.CreateCloudFrontOriginAccessIdentityRequest(
+            cloud_front_origin_access_identity_config=config("", "x" * 200)
+        ),
+        {f"{CONFIG}.caller_reference", f"{CONFIG}.comment"},
+    ),
+    (
+        "CreateCloudFrontOriginAccessIdentity",
+        pb.CreateCloudFrontOriginAccessIdentityRequest(
+            cloud_front_origin_access_identity_config=config("ref", "bell\x07")
+        ),
+        {f"{CONFIG}.comment"},
+    ),
+    (
+        "UpdateCloudFrontOriginAccessIdentity",
+        pb.UpdateCloudFrontOriginAccessIdentityRequest(
+            id=OK_ID, cloud_front_origin_access_identity_config=config("ref")
+        ),
+        {"if_match"},
+    ),
+    (
+        "UpdateCloudFrontOriginAccessIdentity",
+        pb.UpdateCloudFrontOriginAccessIdentityRequest(
+            id=OK_ID,
+            if_match="etag\r\nX-Injected: 1",
+            cloud_front_origin_access_identity_config=config("ref"),
+        ),
+        {"if_match"},
+    ),
+    (
+        "UpdateCloudFrontOriginAccessIdentity",
+        pb.UpdateCloudFrontOriginAccessIdentityRequest(),
+        {"id", "if_match", f"{CONFIG}.caller_reference"},
+    ),
+    (
+        "DeleteCloudFrontOriginAccessIdentity",
+        pb.DeleteCloudFrontOriginAccessIdentityRequest(id=OK_ID),
+        {"if_match"},
+    ),
+    (
+        "DeleteCloudFrontOriginAccessIdentity",
+        pb.DeleteCloudFrontOriginAccessIdentityRequest(if_match=OK_ETAG),
+        {"id"},
+    ),
+    (
+        "ListCloudFrontOriginAccessIdentities",
+        pb.ListCloudFrontOriginAccessIdentitiesRequest(max_items=-1),
+        {"max_items"},
+    ),
 ]
 
 
@@ -101,9 +144,11 @@ def stub(channel: grpc.aio.Channel) -> Stub:
     return Stub(channel)
 
 
-@pytest.mark.parametrize(("rpc", "request_message", "fields"), CASES,
-                         ids=[f"{rpc}-{'+'.join(sorted(f))}-{i}"
-                              for i, (rpc, _, f) in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("rpc", "request_message", "fields"),
+    CASES,
+    ids=[f"{rpc}-{'+'.join(sorted(f))}-{i}" for i, (rpc, _, f) in enumerate(CASES)],
+)
 async def test_bad_request_is_invalid_argument_with_a_violation_per_field(
     stub: Stub, emulator: Emulator, rpc: str, request_message: Message, fields: set[str]
 ) -> None:
@@ -125,7 +170,8 @@ async def test_malformed_protobuf_bytes_are_invalid_argument(
 ) -> None:
     raw = channel.unary_unary(
         "/cloudfront.v1.OriginAccessIdentityService/GetCloudFrontOriginAccessIdentity",
-        request_serializer=None, response_deserializer=None,
+        request_serializer=None,
+        response_deserializer=None,
     )
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         await raw(b"\xff\xff\xff\xff")
@@ -148,10 +194,14 @@ async def test_oversized_request_is_refused(stub: Stub, emulator: Emulator) -> N
 
 async def test_upstream_xml_turns_carriage_returns_into_newlines(emulator: Emulator) -> None:
     """Why \\r is refused: sent to CloudFront's wire format as botocore sends it, it is lost."""
-    async with make_client(emulator, access_key=EMULATOR_CREDENTIALS.access_key_id,
-                           secret_key=EMULATOR_CREDENTIALS.secret_access_key) as client:
+    async with make_client(
+        emulator,
+        access_key=EMULATOR_CREDENTIALS.access_key_id,
+        secret_key=EMULATOR_CREDENTIALS.secret_access_key,
+    ) as client:
         await client.create_cloud_front_origin_access_identity(
-            CloudFrontOriginAccessIdentityConfig=oai_config("raw-cr", "a\r\nb\rc"))
+            CloudFrontOriginAccessIdentityConfig=oai_config("raw-cr", "a\r\nb\rc")
+        )
     assert [identity.comment for identity in emulator.identities()] == ["a\nb\nc"]
 
 
@@ -162,7 +212,9 @@ async def test_a_comment_with_newlines_and_tabs_is_stored_exactly_as_sent(
     made = await create(stub, "ref-newlines", comment)
     got = await stub.GetCloudFrontOriginAccessIdentityConfig(
         pb.GetCloudFrontOriginAccessIdentityConfigRequest(
-            id=made.cloud_front_origin_access_identity.id))
+            id=made.cloud_front_origin_access_identity.id
+        )
+    )
     assert got.cloud_front_origin_access_identity_config == config("ref-newlines", comment)
     assert [identity.comment for identity in emulator.identities()] == [comment]
 
@@ -181,9 +233,12 @@ async def test_a_carriage_return_is_refused_before_aws_with_the_reason(
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         await stub.CreateCloudFrontOriginAccessIdentity(
             pb.CreateCloudFrontOriginAccessIdentityRequest(
-                cloud_front_origin_access_identity_config=sent))
+                cloud_front_origin_access_identity_config=sent
+            )
+        )
     assert failure.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     bad_request = detail(failure.value, error_details_pb2.BadRequest)
     assert [(v.field, v.description) for v in bad_request.field_violations] == [
-        (f"{CONFIG}.{field}", CARRIAGE_RETURN)]
+        (f"{CONFIG}.{field}", CARRIAGE_RETURN)
+    ]
     assert emulator.request_log == [], "a bad request must not reach AWS"

@@ -63,8 +63,11 @@ async def _serve(args: argparse.Namespace) -> None:
 class _ListenError(Exception):
     def __init__(self, host: str, port: int, error: OSError) -> None:
         # The port when it is taken or privileged; otherwise the host is what cannot work.
-        setting = f"--port {port}" if error.errno in (errno.EADDRINUSE, errno.EACCES) \
+        setting = (
+            f"--port {port}"
+            if error.errno in (errno.EADDRINUSE, errno.EACCES)
             else f"--host {host}"
+        )
         cause = os_cause(error)
         if isinstance(error, socket.gaierror):
             cause = f"cannot resolve the host: {cause}"

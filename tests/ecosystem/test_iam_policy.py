@@ -40,8 +40,7 @@ def test_policy_actions_are_exactly_the_service_rpcs() -> None:
 
 def test_service_has_an_rpc_for_every_cloudfront_oai_operation() -> None:
     model = botocore.session.get_session().get_service_model("cloudfront")
-    operations = {name for name in model.operation_names
-                  if "CloudFrontOriginAccessIdentit" in name}
+    operations = {name for name in model.operation_names if "CloudFrontOriginAccessIdentit" in name}
     assert len(operations) == 6
     assert set(RPCS) == operations
 
@@ -54,10 +53,16 @@ def test_policy_statements_only_allow_actions_named_in_full() -> None:
 
 
 def test_policy_uses_the_any_resource_only_for_actions_without_a_resource_type() -> None:
-    unscoped = {action for statement in statements() if statement["Resource"] == "*"
-                for action in actions(statement)}
-    assert unscoped == {"cloudfront:CreateCloudFrontOriginAccessIdentity",
-                        "cloudfront:ListCloudFrontOriginAccessIdentities"}
+    unscoped = {
+        action
+        for statement in statements()
+        if statement["Resource"] == "*"
+        for action in actions(statement)
+    }
+    assert unscoped == {
+        "cloudfront:CreateCloudFrontOriginAccessIdentity",
+        "cloudfront:ListCloudFrontOriginAccessIdentities",
+    }
 
 
 def test_policy_scopes_per_identity_actions_to_origin_access_identity_arns() -> None:

@@ -35,8 +35,17 @@ DOCKERFILE = REPO_ROOT / "Dockerfile"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
 WHEEL_GLOB = "cloudfront_facade-*.whl"
 STARTUP_TIMEOUT = 30.0
-DEV_ONLY_DISTRIBUTIONS = {"grpcio-tools", "pytest", "pytest-asyncio", "ruff", "mypy",
-                          "hypothesis", "trustme", "types-protobuf", "grpc-stubs"}
+DEV_ONLY_DISTRIBUTIONS = {
+    "grpcio-tools",
+    "pytest",
+    "pytest-asyncio",
+    "ruff",
+    "mypy",
+    "hypothesis",
+    "trustme",
+    "types-protobuf",
+    "grpc-stubs",
+}
 
 Instruction = tuple[str, str]
 
@@ -103,7 +112,7 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
             out, i = out + "[^/]", i + 1
         elif pattern[i] == "[":
             end = pattern.index("]", i)
-            out, i = out + pattern[i:end + 1], end + 1
+            out, i = out + pattern[i : end + 1], end + 1
         else:
             out, i = out + re.escape(pattern[i]), i + 1
     return re.compile(out)
@@ -143,7 +152,8 @@ def build_context(root: Path) -> list[str]:
         base = "" if base == "." else base + "/"
         # Skip an ignored directory unless some re-include pattern reaches inside it.
         subdirectories[:] = [
-            name for name in subdirectories
+            name
+            for name in subdirectories
             if not is_ignored(base + name, rules)
             or any(pattern.startswith(base + name + "/") for pattern in reincluded)
         ]
@@ -155,8 +165,9 @@ def build_context(root: Path) -> list[str]:
 
 
 def _run(command: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> None:
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                            timeout=timeout, check=False)
+    result = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
     assert result.returncode == 0, (
         f"{shlex.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     )
@@ -175,8 +186,22 @@ def image_venv(tmp_path_factory: pytest.TempPathFactory, child_env: dict[str, st
     constraints = context / "constraints.txt"
     if not constraints.exists():
         constraints.write_text("")
-    _run([sys.executable, "-m", "pip", "wheel", "--constraint", "constraints.txt",
-          "--wheel-dir", str(wheels), "."], cwd=context, env=child_env, timeout=600)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--constraint",
+            "constraints.txt",
+            "--wheel-dir",
+            str(wheels),
+            ".",
+        ],
+        cwd=context,
+        env=child_env,
+        timeout=600,
+    )
     shutil.copy2(constraints, wheels / "constraints.txt")
 
     # Stage 2: the wheelhouse only; no index, no pip configuration file, no cache.
@@ -184,9 +209,24 @@ def image_venv(tmp_path_factory: pytest.TempPathFactory, child_env: dict[str, st
     isolated = {k: v for k, v in child_env.items() if not k.startswith("PIP_")}
     isolated["PIP_CONFIG_FILE"] = os.devnull
     [wheel] = wheels.glob(WHEEL_GLOB)
-    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-cache-dir", "--no-index",
-          "--find-links", str(wheels), "--constraint", str(wheels / "constraints.txt"),
-          str(wheel)], cwd=work, env=isolated, timeout=300)
+    _run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--no-cache-dir",
+            "--no-index",
+            "--find-links",
+            str(wheels),
+            "--constraint",
+            str(wheels / "constraints.txt"),
+            str(wheel),
+        ],
+        cwd=work,
+        env=isolated,
+        timeout=300,
+    )
     return venv
 
 
@@ -200,13 +240,22 @@ class RunningFacade:
         with log.open("wb") as sink:
             self.process = subprocess.Popen(
                 [str(self.script), "--emulator", "--listen", listen],
-                cwd=log.parent, env=self.env, stdout=sink, stderr=subprocess.STDOUT,
+                cwd=log.parent,
+                env=self.env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
             )
 
     def health(self, target: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(self.script), "health", "--target", target, "--timeout", "1"],
-                              cwd=self.log.parent, env=self.env, capture_output=True, text=True,
-                              timeout=20, check=False)
+        return subprocess.run(
+            [str(self.script), "health", "--target", target, "--timeout", "1"],
+            cwd=self.log.parent,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
 
     def wait_until_serving(self, target: str) -> str:
         deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -233,8 +282,10 @@ class RunningFacade:
 
 def test_dockerfile_builds_and_runs_on_python_3_11_slim() -> None:
     stages = dockerfile_stages(DOCKERFILE.read_text())
-    assert [stage[0] for stage in stages] == [("FROM", "python:3.11-slim AS build"),
-                                              ("FROM", "python:3.11-slim")]
+    assert [stage[0] for stage in stages] == [
+        ("FROM", "python:3.11-slim AS build"),
+        ("FROM", "python:3.11-slim"),
+    ]
 
 
 def test_dockerfile_final_stage_runs_as_a_numeric_non_root_user() -> None:
@@ -283,7 +334,12 @@ def test_image_environment_imports_the_facade_from_the_installed_wheel(
 ) -> None:
     result = subprocess.run(
         [str(image_venv / "bin" / "python"), "-c", "import service; print(service.__file__)"],
-        cwd=short_tmp, env=child_env, capture_output=True, text=True, timeout=60, check=True,
+        cwd=short_tmp,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     assert Path(result.stdout.strip()).is_relative_to(image_venv)
 
@@ -292,8 +348,11 @@ def test_image_environment_imports_the_facade_from_the_installed_wheel(
 def test_image_environment_has_no_dev_tools(image_venv: Path, child_env: dict[str, str]) -> None:
     result = subprocess.run(
         [str(image_venv / "bin" / "python"), "-m", "pip", "list", "--format", "json"],
-        env={**child_env, "PIP_CONFIG_FILE": os.devnull}, capture_output=True, text=True,
-        timeout=60, check=True,
+        env={**child_env, "PIP_CONFIG_FILE": os.devnull},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     installed = {entry["name"].lower() for entry in json.loads(result.stdout)}
     assert "cloudfront-facade" in installed

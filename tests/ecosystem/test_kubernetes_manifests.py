@@ -69,9 +69,18 @@ def test_manifests_pass_strict_schema_validation(version: str | None) -> None:
         pytest.skip("kubernetes-validate is not installed (tools/check_ecosystem.sh installs it)")
     pinned = ["--kubernetes-version", version] if version else []
     result = subprocess.run(
-        [sys.executable, "-m", "kubernetes_validate", "--strict", *pinned,
-         *sorted(str(p) for p in MANIFESTS.glob("*.yaml"))],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "kubernetes_validate",
+            "--strict",
+            *pinned,
+            *sorted(str(p) for p in MANIFESTS.glob("*.yaml")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -132,7 +141,11 @@ def test_unix_socket_probes_exec_the_health_check_on_the_listen_socket() -> None
     assert listen.startswith("unix:/")
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert facade[probe]["exec"]["command"] == [
-            "cloudfront-facade", "health", "--target", listen]
+            "cloudfront-facade",
+            "health",
+            "--target",
+            listen,
+        ]
 
 
 def test_unix_socket_lives_on_a_volume_shared_with_the_app() -> None:

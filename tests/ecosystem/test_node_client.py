@@ -31,17 +31,28 @@ def node_example(child_env: dict[str, str]) -> Path:
         npm = shutil.which("npm")
         if npm is None:
             pytest.skip("npm is not installed, and examples/node/node_modules is missing")
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=EXAMPLE, env=child_env,
-                       capture_output=True, timeout=300, check=True)
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=EXAMPLE,
+            env=child_env,
+            capture_output=True,
+            timeout=300,
+            check=True,
+        )
     return EXAMPLE
 
 
-async def run_example(example: Path, env: dict[str, str], address: str,
-                      **extra: str) -> tuple[int, dict[str, Any], str]:
+async def run_example(
+    example: Path, env: dict[str, str], address: str, **extra: str
+) -> tuple[int, dict[str, Any], str]:
     """Run lifecycle.mjs; returns its exit code, its JSON summary line and all its output."""
     process = await asyncio.create_subprocess_exec(
-        "node", "lifecycle.mjs", cwd=example, env={**env, "FACADE_ADDR": address, **extra},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        "node",
+        "lifecycle.mjs",
+        cwd=example,
+        env={**env, "FACADE_ADDR": address, **extra},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), NODE_TIMEOUT)
@@ -63,8 +74,15 @@ async def test_node_client_runs_the_whole_lifecycle(
     code, summary, output = await run_example(node_example, child_env, facade.address)
     assert code == 0, output
     assert summary["ok"] is True
-    assert summary["steps"] == ["create", "get", "get-config", "update", "list", "delete",
-                                "get-deleted"]
+    assert summary["steps"] == [
+        "create",
+        "get",
+        "get-config",
+        "update",
+        "list",
+        "delete",
+        "get-deleted",
+    ]
 
 
 async def test_node_client_decodes_the_error_info_of_the_failed_get(
@@ -76,7 +94,8 @@ async def test_node_client_decodes_the_error_info_of_the_failed_get(
     assert not_found["errorInfo"]["reason"] == "NO_SUCH_CLOUD_FRONT_ORIGIN_ACCESS_IDENTITY"
     assert not_found["errorInfo"]["domain"] == "cloudfront.amazonaws.com"
     assert not_found["errorInfo"]["metadata"]["awsErrorCode"] == (
-        "NoSuchCloudFrontOriginAccessIdentity")
+        "NoSuchCloudFrontOriginAccessIdentity"
+    )
 
 
 async def test_node_client_leaves_no_identity_behind(
@@ -96,7 +115,8 @@ async def test_node_client_works_over_a_unix_socket_with_a_token(
     socket_path = short_tmp / "facade.sock"
     async with facade_factory(listen=f"unix:{socket_path}", auth_token_file=token) as facade:
         code, summary, output = await run_example(
-            node_example, child_env, facade.address, FACADE_TOKEN_FILE=str(token))
+            node_example, child_env, facade.address, FACADE_TOKEN_FILE=str(token)
+        )
     assert code == 0, output
     assert summary["ok"] is True
 
@@ -116,8 +136,9 @@ async def test_node_client_without_the_token_is_refused(
 async def test_node_client_exits_non_zero_when_no_facade_answers(
     node_example: Path, child_env: dict[str, str], free_port: int
 ) -> None:
-    code, summary, _ = await run_example(node_example, child_env, f"127.0.0.1:{free_port}",
-                                         FACADE_DEADLINE_MS="3000")
+    code, summary, _ = await run_example(
+        node_example, child_env, f"127.0.0.1:{free_port}", FACADE_DEADLINE_MS="3000"
+    )
     assert code == 1
     assert summary["ok"] is False
     assert summary["steps"] == []

@@ -22,6 +22,7 @@ def config_document(caller_reference: str, comment: str) -> bytes:
     config = {"CallerReference": caller_reference, "Comment": comment}
     return encode(OAI.config_shape, OAI.config_member, config)
 
+
 # Characters XML 1.0 can carry; the rest cannot reach the emulator in a request anyway.
 xml_text = st.text(
     alphabet=st.characters(

@@ -38,8 +38,12 @@ class Figures:
 
     def as_json(self, seconds: float) -> dict[str, Any]:
         return {
-            "scenario": self.scenario, "mode": MODE, "duration_s": round(seconds, 2),
-            "cpus": os.cpu_count(), "python": platform.python_version(), **self.data,
+            "scenario": self.scenario,
+            "mode": MODE,
+            "duration_s": round(seconds, 2),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            **self.data,
         }
 
 

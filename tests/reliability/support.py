@@ -28,11 +28,22 @@ from tests.conftest import update_request as update_request
 S = grpc.StatusCode
 Stub = pb_grpc.OriginAccessIdentityServiceStub
 #: Every code the README's two error tables name, plus OK.
-DOCUMENTED = frozenset({
-    S.OK, S.NOT_FOUND, S.PERMISSION_DENIED, S.ALREADY_EXISTS, S.FAILED_PRECONDITION, S.ABORTED,
-    S.INVALID_ARGUMENT, S.RESOURCE_EXHAUSTED, S.UNAVAILABLE, S.UNAUTHENTICATED, S.INTERNAL,
-    S.DEADLINE_EXCEEDED,
-})
+DOCUMENTED = frozenset(
+    {
+        S.OK,
+        S.NOT_FOUND,
+        S.PERMISSION_DENIED,
+        S.ALREADY_EXISTS,
+        S.FAILED_PRECONDITION,
+        S.ABORTED,
+        S.INVALID_ARGUMENT,
+        S.RESOURCE_EXHAUSTED,
+        S.UNAVAILABLE,
+        S.UNAUTHENTICATED,
+        S.INTERNAL,
+        S.DEADLINE_EXCEEDED,
+    }
+)
 
 # What a caller must never see in a status message: internals of the facade.
 _LEAKS = (
@@ -43,8 +54,10 @@ _LEAKS = (
     re.compile(r"<[a-z_.]+ object at 0x"),
 )
 
-def aws_env(access_key: str, secret_key: str, session_token: str | None = None,
-            **extra: str) -> dict[str, str]:
+
+def aws_env(
+    access_key: str, secret_key: str, session_token: str | None = None, **extra: str
+) -> dict[str, str]:
     """Environment for a facade process that signs with these static credentials (on top of
     the isolated environment tests/conftest.py gives every test)."""
     env = {"AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key}
@@ -120,8 +133,9 @@ def tally(outcomes: Iterable[Outcome]) -> dict[str, int]:
 
 def reasons(outcomes: Iterable[Outcome]) -> dict[str, int]:
     """Counts per `CODE/REASON` of the errors (for the figures)."""
-    return dict(Counter(f"{o.code.name}/{o.reason}" for o in outcomes
-                        if o.error is not None).most_common())
+    return dict(
+        Counter(f"{o.code.name}/{o.reason}" for o in outcomes if o.error is not None).most_common()
+    )
 
 
 def percentile(values: Iterable[float], q: float) -> float:

@@ -43,16 +43,21 @@ def blames_the_facade(ended: Outcome) -> bool:
     return info.metadata["credentials"] == "facade" and "facade's AWS credentials" in ended.message
 
 
-@pytest.mark.parametrize(("key", "secret", "aws_code"), [
-    (OLD_KEY, "not-the-secret", "SignatureDoesNotMatch"),
-    ("AKIDUNKNOWN000000009", OLD_SECRET, "InvalidClientTokenId"),
-], ids=["wrong-secret", "unknown-key"])
+@pytest.mark.parametrize(
+    ("key", "secret", "aws_code"),
+    [
+        (OLD_KEY, "not-the-secret", "SignatureDoesNotMatch"),
+        ("AKIDUNKNOWN000000009", OLD_SECRET, "InvalidClientTokenId"),
+    ],
+    ids=["wrong-secret", "unknown-key"],
+)
 async def test_refused_credentials_are_unauthenticated_and_blame_the_facade(
     key: str, secret: str, aws_code: str, figures: Figures
 ) -> None:
     async with Emulator(credentials={OLD_KEY: OLD_SECRET}) as upstream:
-        async with facade_process("--aws-endpoint-url", upstream.base_url,
-                                  env=aws_env(key, secret)) as proc:
+        async with facade_process(
+            "--aws-endpoint-url", upstream.base_url, env=aws_env(key, secret)
+        ) as proc:
             ended = await list_once(proc.address)
             proc.signal()
             assert await proc.wait() == 0
@@ -65,19 +70,22 @@ async def test_refused_credentials_are_unauthenticated_and_blame_the_facade(
 async def test_a_restart_picks_up_rotated_environment_credentials(figures: Figures) -> None:
     async with Emulator(credentials={OLD_KEY: OLD_SECRET}) as upstream:
         url = upstream.base_url
-        async with facade_process("--aws-endpoint-url", url,
-                                  env=aws_env(OLD_KEY, OLD_SECRET)) as old:
+        async with facade_process(
+            "--aws-endpoint-url", url, env=aws_env(OLD_KEY, OLD_SECRET)
+        ) as old:
             before = await list_once(old.address)
             # Rotate: CloudFront (the emulator, on the same address) now knows only the new key.
             await upstream.stop()
-            async with Emulator(port=urlsplit(url).port or 0,
-                                credentials={NEW_KEY: NEW_SECRET}) as rotated:
+            async with Emulator(
+                port=urlsplit(url).port or 0, credentials={NEW_KEY: NEW_SECRET}
+            ) as rotated:
                 assert rotated.base_url == url
                 stale = await list_once(old.address)  # keys are read at start only
                 old.signal()
                 assert await old.wait() == 0
-                async with facade_process("--aws-endpoint-url", rotated.base_url,
-                                          env=aws_env(NEW_KEY, NEW_SECRET)) as restarted:
+                async with facade_process(
+                    "--aws-endpoint-url", rotated.base_url, env=aws_env(NEW_KEY, NEW_SECRET)
+                ) as restarted:
                     after = await list_once(restarted.address)
     figures.record(env_rotation=[o.code.name for o in (before, stale, after)])
     assert before.code is S.OK
@@ -92,8 +100,9 @@ async def test_a_restart_picks_up_a_rewritten_shared_credentials_file(
     env = {"AWS_SHARED_CREDENTIALS_FILE": str(credentials)}
 
     def write(secret: str) -> None:
-        credentials.write_text(f"[default]\naws_access_key_id = {OLD_KEY}\n"
-                               f"aws_secret_access_key = {secret}\n")
+        credentials.write_text(
+            f"[default]\naws_access_key_id = {OLD_KEY}\naws_secret_access_key = {secret}\n"
+        )
 
     async with Emulator(credentials={OLD_KEY: OLD_SECRET}) as upstream:
         write("a-wrong-secret-in-the-file")

@@ -58,14 +58,22 @@ def every_rpc(stub: Stub) -> list[tuple[Rpc, Any]]:
     some_id, etag = "E2QWRUHAPOMQZL", "E2QWRUHAPOMQZM"
     return [
         (stub.CreateCloudFrontOriginAccessIdentity, create_request("deadline-new")),
-        (stub.GetCloudFrontOriginAccessIdentity,
-         pb.GetCloudFrontOriginAccessIdentityRequest(id=some_id)),
-        (stub.GetCloudFrontOriginAccessIdentityConfig,
-         pb.GetCloudFrontOriginAccessIdentityConfigRequest(id=some_id)),
-        (stub.UpdateCloudFrontOriginAccessIdentity,
-         update_request(some_id, etag, "deadline-seed", "changed")),
-        (stub.DeleteCloudFrontOriginAccessIdentity,
-         pb.DeleteCloudFrontOriginAccessIdentityRequest(id=some_id, if_match=etag)),
+        (
+            stub.GetCloudFrontOriginAccessIdentity,
+            pb.GetCloudFrontOriginAccessIdentityRequest(id=some_id),
+        ),
+        (
+            stub.GetCloudFrontOriginAccessIdentityConfig,
+            pb.GetCloudFrontOriginAccessIdentityConfigRequest(id=some_id),
+        ),
+        (
+            stub.UpdateCloudFrontOriginAccessIdentity,
+            update_request(some_id, etag, "deadline-seed", "changed"),
+        ),
+        (
+            stub.DeleteCloudFrontOriginAccessIdentity,
+            pb.DeleteCloudFrontOriginAccessIdentityRequest(id=some_id, if_match=etag),
+        ),
         (stub.ListCloudFrontOriginAccessIdentities, LIST),
     ]
 
@@ -75,8 +83,9 @@ def access_lines(caplog: pytest.LogCaptureFixture) -> list[Any]:
     return [r for r in caplog.records if r.name == "cloudfront_facade.access"]
 
 
-async def timed(rpc: Rpc, request: Any, deadline: float,
-                request_id: str) -> tuple[str, float, float, Outcome]:
+async def timed(
+    rpc: Rpc, request: Any, deadline: float, request_id: str
+) -> tuple[str, float, float, Outcome]:
     """(request id, deadline, seconds the caller waited, outcome), timed from before the call."""
     started = time.perf_counter()
     ended = await outcome(rpc(request, timeout=deadline, metadata=(("x-request-id", request_id),)))
@@ -87,10 +96,22 @@ async def test_a_stalled_upstream_never_holds_a_call_past_its_deadline(figures: 
     # A real process, so the caller's event loop is not the server's. Retries on: a deadline
     # longer than the read timeout spans several stalled attempts. A grace far beyond the hang
     # guard: the drain can only end in time if the facade has let go of every stalled call.
-    async with facade_process("--emulator", "--max-concurrency", "500", "--aws-max-attempts", "3",
-                              "--aws-retry-mode", "standard", "--aws-read-timeout", "1",
-                              "--shutdown-grace", str(10 * HANG_GUARD)) as proc, \
-            aiohttp.ClientSession() as http:
+    async with (
+        facade_process(
+            "--emulator",
+            "--max-concurrency",
+            "500",
+            "--aws-max-attempts",
+            "3",
+            "--aws-retry-mode",
+            "standard",
+            "--aws-read-timeout",
+            "1",
+            "--shutdown-grace",
+            str(10 * HANG_GUARD),
+        ) as proc,
+        aiohttp.ClientSession() as http,
+    ):
         upstream = EmulatorAdmin(http, proc.serving["emulator"])
         await upstream.hold_every_call()
         async with grpc.aio.insecure_channel(proc.address) as channel:
@@ -101,26 +122,38 @@ async def test_a_stalled_upstream_never_holds_a_call_past_its_deadline(figures: 
                 gc.collect()
                 gc.disable()  # a collection in the test process is not the facade's delay
                 try:
-                    results += await asyncio.gather(*(
-                        timed(rpc, request, deadline, f"deadline-{round_}-{n}-{k}-{copy}")
-                        for n, (rpc, request) in enumerate(rpcs)
-                        for k, deadline in enumerate(DEADLINES) for copy in range(2)))
+                    results += await asyncio.gather(
+                        *(
+                            timed(rpc, request, deadline, f"deadline-{round_}-{n}-{k}-{copy}")
+                            for n, (rpc, request) in enumerate(rpcs)
+                            for k, deadline in enumerate(DEADLINES)
+                            for copy in range(2)
+                        )
+                    )
                 finally:
                     gc.enable()
         proc.signal()
         assert await proc.wait(within=HANG_GUARD) == 0, "a stalled call held the drain"
         await proc.output()
     deadline_of = {request_id: deadline for request_id, deadline, _, _ in results}
-    logged = [line for line in proc.records() if line.get("request_id") in deadline_of
-              and line["message"] == "call"]
+    logged = [
+        line
+        for line in proc.records()
+        if line.get("request_id") in deadline_of and line["message"] == "call"
+    ]
     held = [line["duration_ms"] / 1000 - deadline_of[line["request_id"]] for line in logged]
     waited = [seconds - deadline for _, deadline, seconds, _ in results]
     figures.record(
-        deadline_calls=len(results), deadlines_s=list(DEADLINES), stall="hold",
+        deadline_calls=len(results),
+        deadlines_s=list(DEADLINES),
+        stall="hold",
         deadline_statuses=tally(ended for *_, ended in results),
         deadline_reasons=reasons(ended for *_, ended in results),
-        client_overrun_ms={"p50": ms(percentile(waited, 50)),
-                           "p99": ms(percentile(waited, 99)), "max": ms(max(waited))},
+        client_overrun_ms={
+            "p50": ms(percentile(waited, 50)),
+            "p99": ms(percentile(waited, 99)),
+            "max": ms(max(waited)),
+        },
         server_logged_calls=len(held),
         server_overrun_ms={"p50": ms(percentile(held, 50)), "max": ms(max(held))},
     )
@@ -142,17 +175,22 @@ async def test_a_deadline_exceeded_call_logs_no_unexpected_failure(
         facade.emulator.add_fault(FaultRule(hold=True))
         async with grpc.aio.insecure_channel(facade.address) as channel:
             stub = Stub(channel)
-            ended = await asyncio.gather(*(outcome(
-                stub.ListCloudFrontOriginAccessIdentities(LIST, timeout=deadline))
-                for deadline in (0.2, 0.3, 0.5) for _ in range(10)))
+            ended = await asyncio.gather(
+                *(
+                    outcome(stub.ListCloudFrontOriginAccessIdentities(LIST, timeout=deadline))
+                    for deadline in (0.2, 0.3, 0.5)
+                    for _ in range(10)
+                )
+            )
             await asyncio.wait_for(facade.guard.wait_idle(), HANG_GUARD)
     assert {o.code for o in ended} == {S.DEADLINE_EXCEEDED}
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == []
 
 
-async def cancel_batch(facade: Facade, emulator: Emulator, calls: list[Callable[[], Any]],
-                       rng: random.Random) -> list[Outcome]:
+async def cancel_batch(
+    facade: Facade, emulator: Emulator, calls: list[Callable[[], Any]], rng: random.Random
+) -> list[Outcome]:
     """Start calls and cancel them: on some batches at a random moment (before or while they
     reach upstream), on the others once upstream holds a full pool of them; then wait until
     the facade has let go of every one."""
@@ -184,31 +222,40 @@ async def test_cancelled_calls_do_not_leak_upstream_connections(
             makers: list[Callable[[], Any]] = [
                 lambda: stub.ListCloudFrontOriginAccessIdentities(LIST, timeout=HANG_GUARD),
                 lambda: stub.GetCloudFrontOriginAccessIdentity(
-                    pb.GetCloudFrontOriginAccessIdentityRequest(id=identity), timeout=HANG_GUARD),
+                    pb.GetCloudFrontOriginAccessIdentityRequest(id=identity), timeout=HANG_GUARD
+                ),
                 lambda: stub.UpdateCloudFrontOriginAccessIdentity(
-                    update_request(identity, "ESTALE", "cancel-seed", "x"), timeout=HANG_GUARD),
+                    update_request(identity, "ESTALE", "cancel-seed", "x"), timeout=HANG_GUARD
+                ),
                 lambda: stub.CreateCloudFrontOriginAccessIdentity(
-                    create_request("cancel-seed"), timeout=HANG_GUARD),
+                    create_request("cancel-seed"), timeout=HANG_GUARD
+                ),
             ]
             emulator.clear_request_log()
             emulator.add_fault(FaultRule(hold=True))
             results: list[Outcome] = []
             while len(results) < CANCELLED_CALLS:
                 results += await cancel_batch(
-                    facade, emulator, [rng.choice(makers) for _ in range(2 * POOL)], rng)
+                    facade, emulator, [rng.choice(makers) for _ in range(2 * POOL)], rng
+                )
             reached_upstream = len(emulator.request_log)
             # The whole pool is still there: POOL calls reach upstream side by side. A leaked
             # connection would leave one of them waiting for a connection, never held.
-            side_by_side = [asyncio.ensure_future(outcome(
-                stub.ListCloudFrontOriginAccessIdentities(LIST, timeout=HANG_GUARD)))
-                for _ in range(POOL)]
+            side_by_side = [
+                asyncio.ensure_future(
+                    outcome(stub.ListCloudFrontOriginAccessIdentities(LIST, timeout=HANG_GUARD))
+                )
+                for _ in range(POOL)
+            ]
             await asyncio.wait_for(emulator.wait_held(POOL), HANG_GUARD)
             emulator.clear_faults()
             emulator.release_held()
             full_pool = await asyncio.gather(*side_by_side)
     figures.record(
-        cancelled_calls=len(results), cancel_statuses=tally(results),
-        cancelled_after_reaching_upstream=reached_upstream, pool_connections=POOL,
+        cancelled_calls=len(results),
+        cancel_statuses=tally(results),
+        cancelled_after_reaching_upstream=reached_upstream,
+        pool_connections=POOL,
         max_concurrency=2 * POOL,
     )
     assert Counter(o.code for o in results)[S.CANCELLED] >= 0.9 * len(results), tally(results)
@@ -227,7 +274,8 @@ async def test_a_cancelled_call_is_logged_as_cancelled(
         emulator.add_fault(FaultRule(hold=True))
         async with grpc.aio.insecure_channel(facade.address) as channel:
             call = Stub(channel).ListCloudFrontOriginAccessIdentities(
-                LIST, metadata=(("x-request-id", "cancel-me"),))
+                LIST, metadata=(("x-request-id", "cancel-me"),)
+            )
             await asyncio.wait_for(emulator.wait_held(1), HANG_GUARD)
             call.cancel()
             await asyncio.wait_for(facade.guard.wait_idle(), HANG_GUARD)

@@ -63,13 +63,16 @@ def rss_trend(samples: list[int]) -> int:
 async def overload_round(stub: Stub, upstream: EmulatorAdmin) -> tuple[list[Outcome], int]:
     """BURST calls at once; returns their outcomes and how many ended while upstream held
     the admitted ones."""
-    calls = [asyncio.ensure_future(outcome(stub.ListCloudFrontOriginAccessIdentities(LIST)))
-             for _ in range(BURST)]
+    calls = [
+        asyncio.ensure_future(outcome(stub.ListCloudFrontOriginAccessIdentities(LIST)))
+        for _ in range(BURST)
+    ]
     await upstream.wait_held(LIMIT, HANG_GUARD)
     pending: set[asyncio.Future[Outcome]] = set(calls)
     while len(pending) > LIMIT:  # the admitted calls are held: only refusals can end
-        done, pending = await asyncio.wait(pending, timeout=HANG_GUARD,
-                                           return_when=asyncio.FIRST_COMPLETED)
+        done, pending = await asyncio.wait(
+            pending, timeout=HANG_GUARD, return_when=asyncio.FIRST_COMPLETED
+        )
         assert done, f"{len(pending)} calls neither refused nor ended"
     refused_while_held = BURST - len(pending)
     await upstream.release()
@@ -78,9 +81,12 @@ async def overload_round(stub: Stub, upstream: EmulatorAdmin) -> tuple[list[Outc
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def overload(figures: Figures) -> AsyncIterator[Overload]:
-    async with facade_process("--emulator", "--max-concurrency", str(LIMIT),
-                              "--aws-max-attempts", "1") as proc, \
-            aiohttp.ClientSession() as http:
+    async with (
+        facade_process(
+            "--emulator", "--max-concurrency", str(LIMIT), "--aws-max-attempts", "1"
+        ) as proc,
+        aiohttp.ClientSession() as http,
+    ):
         upstream = EmulatorAdmin(http, proc.serving["emulator"])
         async with grpc.aio.insecure_channel(proc.address) as channel:
             stub = Stub(channel)
@@ -97,23 +103,33 @@ async def overload(figures: Figures) -> AsyncIterator[Overload]:
             refused = [o.seconds for o in everything if o.code is S.RESOURCE_EXHAUSTED]
             admitted = [o.seconds for o in everything if o.code is S.OK]
             figures.record(
-                max_concurrency=LIMIT, burst=BURST, rounds=ROUNDS, calls=len(everything),
-                statuses=tally(everything), refused_while_upstream_held=while_held,
-                admitted_per_round=dict(sorted(Counter(
-                    sum(o.code is S.OK for o in burst) for burst in rounds).items())),
-                refused_ms={"p50": ms(percentile(refused, 50)),
-                            "p95": ms(percentile(refused, 95)), "max": ms(max(refused))},
+                max_concurrency=LIMIT,
+                burst=BURST,
+                rounds=ROUNDS,
+                calls=len(everything),
+                statuses=tally(everything),
+                refused_while_upstream_held=while_held,
+                admitted_per_round=dict(
+                    sorted(Counter(sum(o.code is S.OK for o in burst) for burst in rounds).items())
+                ),
+                refused_ms={
+                    "p50": ms(percentile(refused, 50)),
+                    "p95": ms(percentile(refused, 95)),
+                    "max": ms(max(refused)),
+                },
                 admitted_ms={"p50": ms(percentile(admitted, 50)), "max": ms(max(admitted))},
-                rss_first_round_kib=rss[0], rss_last_round_kib=rss[-1],
-                rss_peak_kib=max(rss), rss_growth_kib=max(rss) - rss[0],
-                rss_trend_kib=rss_trend(rss), rss_samples_kib=rss,
+                rss_first_round_kib=rss[0],
+                rss_last_round_kib=rss[-1],
+                rss_peak_kib=max(rss),
+                rss_growth_kib=max(rss) - rss[0],
+                rss_trend_kib=rss_trend(rss),
+                rss_samples_kib=rss,
             )
             yield Overload(rounds, while_held, rss, proc, channel)
 
 
 async def test_the_excess_is_refused_at_once_with_retry_info(overload: Overload) -> None:
-    for burst, refused_while_held in zip(overload.rounds, overload.refused_while_held,
-                                         strict=True):
+    for burst, refused_while_held in zip(overload.rounds, overload.refused_while_held, strict=True):
         refused = [o for o in burst if o.code is not S.OK]
         assert {o.code for o in refused} == {S.RESOURCE_EXHAUSTED}
         assert len(refused) == BURST - LIMIT
@@ -129,8 +145,9 @@ async def test_admitted_calls_complete(overload: Overload) -> None:
     for burst in overload.rounds:
         admitted = [o for o in burst if o.code is S.OK]
         assert len(admitted) == LIMIT
-        assert all(o.response.cloud_front_origin_access_identity_list.max_items == 100
-                   for o in admitted)
+        assert all(
+            o.response.cloud_front_origin_access_identity_list.max_items == 100 for o in admitted
+        )
 
 
 async def test_memory_stays_bounded_under_overload(overload: Overload) -> None:
@@ -143,7 +160,10 @@ async def test_the_facade_serves_at_full_capacity_afterwards(overload: Overload)
     assert await health(overload.channel) == "SERVING"
     stub = Stub(overload.channel)
     # Exactly the limit at once: any slot leaked by the overload would refuse one of them.
-    ended = await asyncio.gather(*(
-        outcome(stub.ListCloudFrontOriginAccessIdentities(LIST, timeout=HANG_GUARD))
-        for _ in range(LIMIT)))
+    ended = await asyncio.gather(
+        *(
+            outcome(stub.ListCloudFrontOriginAccessIdentities(LIST, timeout=HANG_GUARD))
+            for _ in range(LIMIT)
+        )
+    )
     assert tally(ended) == {"OK": LIMIT}

@@ -56,22 +56,22 @@ class Soak:
 async def soak(figures: Figures) -> AsyncIterator[Soak]:
     async with Emulator(seed=99, account_limit=1_000_000, request_log_limit=1_000) as upstream:
         env = aws_env("AKIDSOAK000000000001", "soak-secret-access-key")
-        async with facade_process("--aws-endpoint-url", upstream.base_url,
-                                  "--aws-max-attempts", "2", env=env) as proc:
+        async with facade_process(
+            "--aws-endpoint-url", upstream.base_url, "--aws-max-attempts", "2", env=env
+        ) as proc:
             pid = proc.process.pid
             async with grpc.aio.insecure_channel(proc.address) as channel:
-                workload = Workload(Stub(channel), random.Random(3), "soak", timeout=10,
-                                    abuse=True)
+                workload = Workload(Stub(channel), random.Random(3), "soak", timeout=10, abuse=True)
                 await workload.prepare(20)
-                upstream.add_fault(FaultRule(error_code="ServiceUnavailable", http_status=503,
-                                             probability=0.03))
+                upstream.add_fault(
+                    FaultRule(error_code="ServiceUnavailable", http_status=503, probability=0.03)
+                )
                 upstream.add_fault(FaultRule(latency=0.2, probability=0.03))
                 outcomes = await workload.run(WARM_UP, CONCURRENCY)
                 await asyncio.sleep(SETTLE)
                 rss, fds = [rss_kib(pid)], [open_fds(pid)]
                 while len(outcomes) < CALLS:
-                    outcomes += await workload.run(min(CHUNK, CALLS - len(outcomes)),
-                                                   CONCURRENCY)
+                    outcomes += await workload.run(min(CHUNK, CALLS - len(outcomes)), CONCURRENCY)
                     await asyncio.sleep(SETTLE)
                     rss.append(rss_kib(pid))
                     fds.append(open_fds(pid))
@@ -81,12 +81,21 @@ async def soak(figures: Figures) -> AsyncIterator[Soak]:
             exit_code = await proc.wait()
     assert exit_code == 0
     figures.record(
-        calls=len(outcomes), warm_up_calls=WARM_UP, concurrency=CONCURRENCY,
+        calls=len(outcomes),
+        warm_up_calls=WARM_UP,
+        concurrency=CONCURRENCY,
         kinds=dict(Counter(kind for kind, _ in outcomes).most_common()),
-        statuses=tally(o for _, o in outcomes), errors_by_reason=reasons(o for _, o in outcomes),
-        rss_after_warm_up_kib=rss[0], rss_end_kib=rss[-1], rss_growth_kib=rss[-1] - rss[0],
-        rss_max_growth_kib=max(rss) - rss[0], rss_samples_kib=rss,
-        fds_after_warm_up=fds[0], fds_end=fds[-2], fds_after_channel_closed=fds[-1], fd_samples=fds,
+        statuses=tally(o for _, o in outcomes),
+        errors_by_reason=reasons(o for _, o in outcomes),
+        rss_after_warm_up_kib=rss[0],
+        rss_end_kib=rss[-1],
+        rss_growth_kib=rss[-1] - rss[0],
+        rss_max_growth_kib=max(rss) - rss[0],
+        rss_samples_kib=rss,
+        fds_after_warm_up=fds[0],
+        fds_end=fds[-2],
+        fds_after_channel_closed=fds[-1],
+        fd_samples=fds,
     )
     yield Soak(outcomes, rss, fds)
 
@@ -98,10 +107,15 @@ async def test_every_soak_call_ends_with_a_documented_status(soak: Soak) -> None
     assert not internal, describe(internal)
     assert codes[S.CANCELLED] > 0
     assert codes[S.OK] > 0.5 * len(soak.outcomes)
-    from_facade = [o for _, o in soak.outcomes
-                   if o.error is not None and o.code not in {S.CANCELLED, S.DEADLINE_EXCEEDED}]
-    assert all(len(error_infos(o.error)) == 1 for o in from_facade  # type: ignore[arg-type]
-               ), describe(from_facade)
+    from_facade = [
+        o
+        for _, o in soak.outcomes
+        if o.error is not None and o.code not in {S.CANCELLED, S.DEADLINE_EXCEEDED}
+    ]
+    assert all(
+        len(error_infos(o.error)) == 1
+        for o in from_facade  # type: ignore[arg-type]
+    ), describe(from_facade)
 
 
 async def test_memory_does_not_grow_after_warm_up(soak: Soak) -> None:

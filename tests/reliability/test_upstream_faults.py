@@ -59,8 +59,10 @@ def fault_rules() -> list[FaultRule]:
     that leaves it `share` of all calls once the earlier rules have missed.
     """
     share = FAULT_RATE / len(FAULTS)
-    return [FaultRule(probability=share / (1 - k * share), **fault)  # type: ignore[arg-type]
-            for k, fault in enumerate(FAULTS)]
+    return [
+        FaultRule(probability=share / (1 - k * share), **fault)  # type: ignore[arg-type]
+        for k, fault in enumerate(FAULTS)
+    ]
 
 
 @dataclass
@@ -79,9 +81,13 @@ async def storm(figures: Figures) -> AsyncIterator[Storm]:
         env.setenv("AWS_SECRET_ACCESS_KEY", "reliability-secret-key")
         async with Emulator(seed=20240611, account_limit=10_000) as emulator:
             settings = dataclasses.replace(
-                TEST_SETTINGS, emulator=False, aws_endpoint_url=emulator.base_url,
-                aws_max_attempts=MAX_ATTEMPTS, aws_retry_mode="standard",
-                aws_read_timeout=READ_TIMEOUT)
+                TEST_SETTINGS,
+                emulator=False,
+                aws_endpoint_url=emulator.base_url,
+                aws_max_attempts=MAX_ATTEMPTS,
+                aws_retry_mode="standard",
+                aws_read_timeout=READ_TIMEOUT,
+            )
             async with running(settings) as facade:
                 async with grpc.aio.insecure_channel(facade.address) as channel:
                     stub = Stub(channel)
@@ -95,7 +101,9 @@ async def storm(figures: Figures) -> AsyncIterator[Storm]:
                     requests = list(emulator.request_log)
                     injected = Counter(_fault_name(r.fault) for r in requests if r.fault)
                     figures.record(
-                        calls=CALLS, concurrency=CONCURRENCY, fault_rate=FAULT_RATE,
+                        calls=CALLS,
+                        concurrency=CONCURRENCY,
+                        fault_rate=FAULT_RATE,
                         upstream_requests=len(requests),
                         faults_injected=dict(injected.most_common()),
                         faults_injected_total=sum(injected.values()),
@@ -134,8 +142,12 @@ async def test_every_error_carries_one_error_info_and_a_clean_message(storm: Sto
 
 async def test_faults_of_every_kind_were_injected(storm: Storm) -> None:
     injected = Counter(_fault_name(r.fault) for r in storm.requests if r.fault)
-    assert set(injected) == {"Throttling", "ServiceUnavailable", "connection drop",
-                             f"{STALL:g} s stall"}
+    assert set(injected) == {
+        "Throttling",
+        "ServiceUnavailable",
+        "connection drop",
+        f"{STALL:g} s stall",
+    }
     share = sum(injected.values()) / len(storm.requests)
     assert 0.12 < share < 0.28, f"{share:.0%} of upstream requests faulted, expected ~20 %"
 

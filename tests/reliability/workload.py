@@ -22,8 +22,15 @@ from tests.reliability.support import (
     update_request,
 )
 
-_NORMAL = {"create": 3, "get": 4, "get_config": 2, "list": 2, "update": 3, "delete": 1,
-           "unknown_id": 1}
+_NORMAL = {
+    "create": 3,
+    "get": 4,
+    "get_config": 2,
+    "list": 2,
+    "update": 3,
+    "delete": 1,
+    "unknown_id": 1,
+}
 _ABUSE = {"invalid": 1, "cancel": 1, "tiny_deadline": 1}
 
 
@@ -50,8 +57,9 @@ class Workload:
         for _ in range(identities):
             reference = self._reference()
             made = await self.stub.CreateCloudFrontOriginAccessIdentity(create_request(reference))
-            self.known.append(_Known(made.cloud_front_origin_access_identity.id, made.etag,
-                                     reference))
+            self.known.append(
+                _Known(made.cloud_front_origin_access_identity.id, made.etag, reference)
+            )
 
     def next_call(self) -> tuple[str, Awaitable[Outcome]]:
         weights = {**_NORMAL, **(_ABUSE if self.abuse else {})}
@@ -80,8 +88,11 @@ class Workload:
 
     async def _create(self) -> Outcome:
         reference = self._reference()
-        ended = await outcome(self.stub.CreateCloudFrontOriginAccessIdentity(
-            create_request(reference, "made by the workload"), timeout=self.timeout))
+        ended = await outcome(
+            self.stub.CreateCloudFrontOriginAccessIdentity(
+                create_request(reference, "made by the workload"), timeout=self.timeout
+            )
+        )
         if ended.code is S.OK:
             identity = ended.response.cloud_front_origin_access_identity
             self.created.append(_Known(identity.id, ended.response.etag, reference))
@@ -89,28 +100,48 @@ class Workload:
 
     async def _get(self) -> Outcome:
         target = self.rng.choice(self.known)
-        ended = await outcome(self.stub.GetCloudFrontOriginAccessIdentity(
-            pb.GetCloudFrontOriginAccessIdentityRequest(id=target.id), timeout=self.timeout))
+        ended = await outcome(
+            self.stub.GetCloudFrontOriginAccessIdentity(
+                pb.GetCloudFrontOriginAccessIdentityRequest(id=target.id), timeout=self.timeout
+            )
+        )
         if ended.code is S.OK:
             target.etag = ended.response.etag  # read before a write, as a careful caller does
         return ended
 
     async def _get_config(self) -> Outcome:
         target = self.rng.choice(self.known)
-        return await outcome(self.stub.GetCloudFrontOriginAccessIdentityConfig(
-            pb.GetCloudFrontOriginAccessIdentityConfigRequest(id=target.id), timeout=self.timeout))
+        return await outcome(
+            self.stub.GetCloudFrontOriginAccessIdentityConfig(
+                pb.GetCloudFrontOriginAccessIdentityConfigRequest(id=target.id),
+                timeout=self.timeout,
+            )
+        )
 
     async def _list(self) -> Outcome:
         marker = self.rng.choice(["", self.rng.choice(self.known).id])
-        return await outcome(self.stub.ListCloudFrontOriginAccessIdentities(
-            pb.ListCloudFrontOriginAccessIdentitiesRequest(
-                marker=marker, max_items=self.rng.randrange(0, 20)), timeout=self.timeout))
+        return await outcome(
+            self.stub.ListCloudFrontOriginAccessIdentities(
+                pb.ListCloudFrontOriginAccessIdentitiesRequest(
+                    marker=marker, max_items=self.rng.randrange(0, 20)
+                ),
+                timeout=self.timeout,
+            )
+        )
 
     async def _update(self) -> Outcome:
         target = self.rng.choice(self.known)
-        ended = await outcome(self.stub.UpdateCloudFrontOriginAccessIdentity(
-            update_request(target.id, target.etag, target.caller_reference,
-                           f"comment {self.rng.randrange(10**6)}"), timeout=self.timeout))
+        ended = await outcome(
+            self.stub.UpdateCloudFrontOriginAccessIdentity(
+                update_request(
+                    target.id,
+                    target.etag,
+                    target.caller_reference,
+                    f"comment {self.rng.randrange(10**6)}",
+                ),
+                timeout=self.timeout,
+            )
+        )
         if ended.code is S.OK:
             target.etag = ended.response.etag
         return ended
@@ -119,29 +150,42 @@ class Workload:
         if not self.created:
             return await self._get()
         target = self.created.pop(self.rng.randrange(len(self.created)))
-        return await outcome(self.stub.DeleteCloudFrontOriginAccessIdentity(
-            pb.DeleteCloudFrontOriginAccessIdentityRequest(id=target.id, if_match=target.etag),
-            timeout=self.timeout))
+        return await outcome(
+            self.stub.DeleteCloudFrontOriginAccessIdentity(
+                pb.DeleteCloudFrontOriginAccessIdentityRequest(id=target.id, if_match=target.etag),
+                timeout=self.timeout,
+            )
+        )
 
     async def _unknown_id(self) -> Outcome:
-        return await outcome(self.stub.GetCloudFrontOriginAccessIdentity(
-            pb.GetCloudFrontOriginAccessIdentityRequest(id="ENOSUCHIDENTITY0"),
-            timeout=self.timeout))
+        return await outcome(
+            self.stub.GetCloudFrontOriginAccessIdentity(
+                pb.GetCloudFrontOriginAccessIdentityRequest(id="ENOSUCHIDENTITY0"),
+                timeout=self.timeout,
+            )
+        )
 
     async def _invalid(self) -> Outcome:
-        return await outcome(self.stub.GetCloudFrontOriginAccessIdentityConfig(
-            pb.GetCloudFrontOriginAccessIdentityConfigRequest(id="not an id"),
-            timeout=self.timeout))
+        return await outcome(
+            self.stub.GetCloudFrontOriginAccessIdentityConfig(
+                pb.GetCloudFrontOriginAccessIdentityConfigRequest(id="not an id"),
+                timeout=self.timeout,
+            )
+        )
 
     async def _cancel(self) -> Outcome:
         call = self.stub.ListCloudFrontOriginAccessIdentities(
-            pb.ListCloudFrontOriginAccessIdentitiesRequest(max_items=5), timeout=self.timeout)
+            pb.ListCloudFrontOriginAccessIdentitiesRequest(max_items=5), timeout=self.timeout
+        )
         await asyncio.sleep(self.rng.uniform(0, 0.004))
         call.cancel()
         return await outcome(call)
 
     async def _tiny_deadline(self) -> Outcome:
         target = self.rng.choice(self.known)
-        return await outcome(self.stub.GetCloudFrontOriginAccessIdentity(
-            pb.GetCloudFrontOriginAccessIdentityRequest(id=target.id),
-            timeout=self.rng.uniform(0.001, 0.02)))
+        return await outcome(
+            self.stub.GetCloudFrontOriginAccessIdentity(
+                pb.GetCloudFrontOriginAccessIdentityRequest(id=target.id),
+                timeout=self.rng.uniform(0.001, 0.02),
+            )
+        )

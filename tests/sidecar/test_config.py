@@ -32,27 +32,33 @@ def test_settings_are_frozen() -> None:
         Settings().listen = "0.0.0.0:1"  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("argv", "environ", "named"), [
-    (["--max-concurrency", "lots"], {}, "--max-concurrency"),
-    ([], {"CLOUDFRONT_FACADE_MAX_CONCURRENCY": "0"}, "CLOUDFRONT_FACADE_MAX_CONCURRENCY"),
-    (["--listen", "no-port"], {}, "--listen"),
-    (["--shutdown-grace", "-1"], {}, "--shutdown-grace"),
-    (["--log-level", "LOUD"], {}, "--log-level"),
-    (["--aws-retry-mode", "sometimes"], {}, "--aws-retry-mode"),
-    (["--unix-socket-mode", "999"], {}, "--unix-socket-mode"),
-    (["--tls-cert", "/nonexistent.pem"], {}, "--tls-cert"),
-    ([], {"CLOUDFRONT_FACADE_REFLECTION": "maybe"}, "CLOUDFRONT_FACADE_REFLECTION"),
-    # Metrics are plain HTTP on HOST:PORT; a unix socket cannot work.
-    (["--metrics-listen", "unix:/x.sock"], {}, "--metrics-listen"),
-    # Twice the limit goes to gRPC as a 32-bit int: 1 GiB would overflow it.
-    (["--max-request-bytes", str(2**30)], {}, "--max-request-bytes"),
-    (["--emulator-latency", "inf"], {}, "--emulator-latency"),
-    (["--emulator-latency", "nan"], {}, "--emulator-latency"),
-    (["--shutdown-grace", "inf"], {}, "--shutdown-grace"),
-    (["--keepalive-time", "1e10"], {}, "--keepalive-time"),
-    ([], {"CLOUDFRONT_FACADE_GRPC_EVENT_ENGINE_LISTENER": "sometimes"},
-     "CLOUDFRONT_FACADE_GRPC_EVENT_ENGINE_LISTENER"),
-])
+@pytest.mark.parametrize(
+    ("argv", "environ", "named"),
+    [
+        (["--max-concurrency", "lots"], {}, "--max-concurrency"),
+        ([], {"CLOUDFRONT_FACADE_MAX_CONCURRENCY": "0"}, "CLOUDFRONT_FACADE_MAX_CONCURRENCY"),
+        (["--listen", "no-port"], {}, "--listen"),
+        (["--shutdown-grace", "-1"], {}, "--shutdown-grace"),
+        (["--log-level", "LOUD"], {}, "--log-level"),
+        (["--aws-retry-mode", "sometimes"], {}, "--aws-retry-mode"),
+        (["--unix-socket-mode", "999"], {}, "--unix-socket-mode"),
+        (["--tls-cert", "/nonexistent.pem"], {}, "--tls-cert"),
+        ([], {"CLOUDFRONT_FACADE_REFLECTION": "maybe"}, "CLOUDFRONT_FACADE_REFLECTION"),
+        # Metrics are plain HTTP on HOST:PORT; a unix socket cannot work.
+        (["--metrics-listen", "unix:/x.sock"], {}, "--metrics-listen"),
+        # Twice the limit goes to gRPC as a 32-bit int: 1 GiB would overflow it.
+        (["--max-request-bytes", str(2**30)], {}, "--max-request-bytes"),
+        (["--emulator-latency", "inf"], {}, "--emulator-latency"),
+        (["--emulator-latency", "nan"], {}, "--emulator-latency"),
+        (["--shutdown-grace", "inf"], {}, "--shutdown-grace"),
+        (["--keepalive-time", "1e10"], {}, "--keepalive-time"),
+        (
+            [],
+            {"CLOUDFRONT_FACADE_GRPC_EVENT_ENGINE_LISTENER": "sometimes"},
+            "CLOUDFRONT_FACADE_GRPC_EVENT_ENGINE_LISTENER",
+        ),
+    ],
+)
 def test_bad_value_is_a_config_error_naming_the_setting(
     argv: list[str], environ: dict[str, str], named: str
 ) -> None:
@@ -61,19 +67,21 @@ def test_bad_value_is_a_config_error_naming_the_setting(
 
 
 def test_largest_request_limit_below_1_gib_is_accepted() -> None:
-    assert load(["--max-request-bytes", str(2**30 - 1)], environ={}).max_request_bytes \
-        == 2**30 - 1
+    assert load(["--max-request-bytes", str(2**30 - 1)], environ={}).max_request_bytes == 2**30 - 1
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("max_concurrency", 0),
-    ("max_request_bytes", 2**30),
-    ("emulator_latency", float("inf")),
-    ("shutdown_grace", -1.0),
-    ("listen", "no-port"),
-    ("metrics_listen", "unix:/x.sock"),
-    ("log_level", "LOUD"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_concurrency", 0),
+        ("max_request_bytes", 2**30),
+        ("emulator_latency", float("inf")),
+        ("shutdown_grace", -1.0),
+        ("listen", "no-port"),
+        ("metrics_listen", "unix:/x.sock"),
+        ("log_level", "LOUD"),
+    ],
+)
 def test_settings_are_checked_when_built_so_replace_cannot_make_a_bad_one(
     field: str, value: Any
 ) -> None:
@@ -94,12 +102,15 @@ def test_tls_key_without_cert_is_refused(tmp_path: Path) -> None:
         load(["--tls-key", str(key)], environ={})
 
 
-@pytest.mark.parametrize(("argv", "named"), [
-    (["--max-concurrency", "lots"], "--max-concurrency"),
-    (["--metrics-listen", "unix:/x.sock"], "--metrics-listen"),
-    (["--max-request-bytes", str(2**30)], "--max-request-bytes"),
-    (["--emulator", "--emulator-latency", "inf"], "--emulator-latency"),
-])
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["--max-concurrency", "lots"], "--max-concurrency"),
+        (["--metrics-listen", "unix:/x.sock"], "--metrics-listen"),
+        (["--max-request-bytes", str(2**30)], "--max-request-bytes"),
+        (["--emulator", "--emulator-latency", "inf"], "--emulator-latency"),
+    ],
+)
 def test_bad_value_exits_2_with_one_line_and_no_traceback(argv: list[str], named: str) -> None:
     code, out, err = run_cli(argv)
     assert code == 2
@@ -121,15 +132,21 @@ def test_help_documents_every_flag_and_its_variable() -> None:
 
 def test_auth_token_is_environment_only_never_a_flag() -> None:
     assert "--auth-token " not in config.build_parser().format_help()
-    assert load([], environ={"CLOUDFRONT_FACADE_AUTH_TOKEN": "s3cret-token"}).caller_token() \
+    assert (
+        load([], environ={"CLOUDFRONT_FACADE_AUTH_TOKEN": "s3cret-token"}).caller_token()
         == "s3cret-token"
+    )
 
 
 def test_missing_aws_credentials_fail_at_start_not_on_first_call() -> None:
-    code, out, err = run_cli(["--listen", "127.0.0.1:0"],
-                             env={"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-                                  "AWS_CONFIG_FILE": "/nonexistent",
-                                  "AWS_EC2_METADATA_DISABLED": "true"})
+    code, out, err = run_cli(
+        ["--listen", "127.0.0.1:0"],
+        env={
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+            "AWS_CONFIG_FILE": "/nonexistent",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        },
+    )
     assert code == 1
     assert "no AWS credentials found" in err
     assert "Traceback" not in err + out

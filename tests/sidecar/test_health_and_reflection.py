@@ -21,7 +21,8 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 async def _check(address: str, service: str) -> int:
     async with grpc.aio.insecure_channel(address) as channel:
         response = await health_pb2_grpc.HealthStub(channel).Check(
-            health_pb2.HealthCheckRequest(service=service), timeout=2)
+            health_pb2.HealthCheckRequest(service=service), timeout=2
+        )
         return int(response.status)
 
 
@@ -34,7 +35,8 @@ async def test_health_turns_not_serving_when_draining(facade_factory: FacadeFact
     async with facade_factory() as facade:
         async with grpc.aio.insecure_channel(facade.address) as channel:
             watch = health_pb2_grpc.HealthStub(channel).Watch(
-                health_pb2.HealthCheckRequest(service=SERVICE_NAME))
+                health_pb2.HealthCheckRequest(service=SERVICE_NAME)
+            )
             assert (await watch.read()).status == SERVING
             drain = asyncio.create_task(facade.drain(grace=1.0))
             assert (await watch.read()).status == NOT_SERVING
@@ -50,7 +52,8 @@ async def _list_services(address: str) -> list[str]:
     async with grpc.aio.insecure_channel(address) as channel:
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)
         responses = stub.ServerReflectionInfo(
-            iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+        )
         async for response in responses:
             return [s.name for s in response.list_services_response.service]
     return []
@@ -76,7 +79,8 @@ async def test_health_cli_exits_0_when_serving(facade: Facade) -> None:
 
 async def test_health_cli_exits_2_when_nothing_listens() -> None:
     code, _, err = await asyncio.to_thread(
-        run_cli, ["health", "--target", "127.0.0.1:9", "--timeout", "0.5"])
+        run_cli, ["health", "--target", "127.0.0.1:9", "--timeout", "0.5"]
+    )
     assert code == 2
     assert "unhealthy" in err
 
@@ -87,7 +91,8 @@ async def test_an_open_health_watch_does_not_hold_the_drain(
     async with facade_factory() as facade:
         async with grpc.aio.insecure_channel(facade.address) as channel:
             watch = health_pb2_grpc.HealthStub(channel).Watch(
-                health_pb2.HealthCheckRequest(service=""))
+                health_pb2.HealthCheckRequest(service="")
+            )
             assert (await watch.read()).status == SERVING
             loop = asyncio.get_running_loop()
             began = loop.time()

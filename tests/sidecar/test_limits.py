@@ -35,8 +35,10 @@ async def test_calls_beyond_the_limit_fail_fast_and_admitted_ones_complete(
         emulator.add_fault(FaultRule(hold=True))
         async with grpc.aio.insecure_channel(facade.address) as channel:
             stub = pb_grpc.OriginAccessIdentityServiceStub(channel)
-            calls = [asyncio.ensure_future(stub.ListCloudFrontOriginAccessIdentities(LIST))
-                     for _ in range(12)]
+            calls = [
+                asyncio.ensure_future(stub.ListCloudFrontOriginAccessIdentities(LIST))
+                for _ in range(12)
+            ]
             await asyncio.wait_for(emulator.wait_held(4), HANG_GUARD)
             # Upstream holds the 4 admitted calls: the other 8 can only end by being refused,
             # not by queueing behind them.

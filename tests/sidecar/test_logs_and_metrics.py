@@ -20,16 +20,20 @@ CALLER_TOKEN = "caller-bearer-token-abcdef0123456789"
 async def test_access_log_has_one_json_line_per_call_and_no_secret() -> None:
     async with Emulator(credentials={ACCESS_KEY: SECRET_KEY}) as upstream:
         env = {
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-            "AWS_SESSION_TOKEN": SESSION_TOKEN, "CLOUDFRONT_FACADE_AUTH_TOKEN": CALLER_TOKEN,
-            "CLOUDFRONT_FACADE_LOG_LEVEL": "DEBUG", "CLOUDFRONT_FACADE_AWS_MAX_ATTEMPTS": "1",
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_SESSION_TOKEN": SESSION_TOKEN,
+            "CLOUDFRONT_FACADE_AUTH_TOKEN": CALLER_TOKEN,
+            "CLOUDFRONT_FACADE_LOG_LEVEL": "DEBUG",
+            "CLOUDFRONT_FACADE_AWS_MAX_ATTEMPTS": "1",
         }
         async with facade_process("--aws-endpoint-url", upstream.base_url, env=env) as facade:
             auth = (("authorization", f"Bearer {CALLER_TOKEN}"), ("x-request-id", "req-7"))
             async with grpc.aio.insecure_channel(facade.address) as channel:
                 stub = pb_grpc.OriginAccessIdentityServiceStub(channel)
-                await stub.CreateCloudFrontOriginAccessIdentity(create_request("r", "c"),
-                                                                metadata=auth)
+                await stub.CreateCloudFrontOriginAccessIdentity(
+                    create_request("r", "c"), metadata=auth
+                )
                 upstream.add_fault(FaultRule(error_code="AccessDenied", http_status=403, times=1))
                 for metadata in (auth, (("authorization", "Bearer wrong-token-12345678"),)):
                     with pytest.raises(grpc.aio.AioRpcError) as failure:
@@ -67,15 +71,22 @@ async def test_metrics_count_calls_codes_and_upstream_errors(
             facade.emulator.add_fault(FaultRule(error_code="Throttling", times=1))
             with pytest.raises(grpc.aio.AioRpcError):
                 await stub.ListCloudFrontOriginAccessIdentities(LIST)
-        async with ClientSession() as http, \
-                http.get(f"http://127.0.0.1:{facade.metrics_port}/metrics") as response:
+        async with (
+            ClientSession() as http,
+            http.get(f"http://127.0.0.1:{facade.metrics_port}/metrics") as response,
+        ):
             text = await response.text()
-    assert ('cloudfront_facade_calls_total{code="OK",'
-            'method="CreateCloudFrontOriginAccessIdentity"} 1.0') in text
-    assert ('cloudfront_facade_calls_total{code="RESOURCE_EXHAUSTED",'
-            'method="ListCloudFrontOriginAccessIdentities"} 1.0') in text
-    assert ('cloudfront_facade_upstream_errors_total{aws_code="Throttling",'
-            'operation="ListCloudFrontOriginAccessIdentities"} 1.0') in text
+    assert (
+        'cloudfront_facade_calls_total{code="OK",method="CreateCloudFrontOriginAccessIdentity"} 1.0'
+    ) in text
+    assert (
+        'cloudfront_facade_calls_total{code="RESOURCE_EXHAUSTED",'
+        'method="ListCloudFrontOriginAccessIdentities"} 1.0'
+    ) in text
+    assert (
+        'cloudfront_facade_upstream_errors_total{aws_code="Throttling",'
+        'operation="ListCloudFrontOriginAccessIdentities"} 1.0'
+    ) in text
     assert "cloudfront_facade_call_duration_seconds_bucket" in text
     assert "cloudfront_facade_in_flight_calls 0.0" in text
 
@@ -87,17 +98,24 @@ async def test_metrics_are_off_by_default(facade_factory: FacadeFactory) -> None
 
 
 async def test_metrics_count_the_sdk_retries(facade_factory: FacadeFactory) -> None:
-    async with facade_factory(metrics_listen="127.0.0.1:0", aws_max_attempts=3,
-                              aws_retry_mode="standard") as facade:
+    async with facade_factory(
+        metrics_listen="127.0.0.1:0", aws_max_attempts=3, aws_retry_mode="standard"
+    ) as facade:
         assert facade.emulator is not None
-        facade.emulator.add_fault(FaultRule(error_code="ServiceUnavailable", http_status=503,
-                                            times=2))
+        facade.emulator.add_fault(
+            FaultRule(error_code="ServiceUnavailable", http_status=503, times=2)
+        )
         async with grpc.aio.insecure_channel(facade.address) as channel:
-            await pb_grpc.OriginAccessIdentityServiceStub(channel) \
-                .ListCloudFrontOriginAccessIdentities(LIST)
-        async with ClientSession() as http, \
-                http.get(f"http://127.0.0.1:{facade.metrics_port}/metrics") as response:
+            await pb_grpc.OriginAccessIdentityServiceStub(
+                channel
+            ).ListCloudFrontOriginAccessIdentities(LIST)
+        async with (
+            ClientSession() as http,
+            http.get(f"http://127.0.0.1:{facade.metrics_port}/metrics") as response,
+        ):
             text = await response.text()
     assert len(facade.emulator.request_log) == 3
-    assert ('cloudfront_facade_upstream_retries_total'
-            '{operation="ListCloudFrontOriginAccessIdentities"} 2.0') in text
+    assert (
+        "cloudfront_facade_upstream_retries_total"
+        '{operation="ListCloudFrontOriginAccessIdentities"} 2.0'
+    ) in text

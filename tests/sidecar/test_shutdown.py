@@ -37,8 +37,10 @@ async def test_sigterm_lets_every_started_call_finish_and_refuses_new_ones() -> 
     async with holding_facade() as (facade, upstream):
         async with grpc.aio.insecure_channel(facade.address) as channel:
             stub = pb_grpc.OriginAccessIdentityServiceStub(channel)
-            started = [asyncio.ensure_future(stub.ListCloudFrontOriginAccessIdentities(LIST))
-                       for _ in range(40)]
+            started = [
+                asyncio.ensure_future(stub.ListCloudFrontOriginAccessIdentities(LIST))
+                for _ in range(40)
+            ]
             await upstream.wait_held(40)  # all 40 are inside the facade, waiting on upstream
             facade.signal(signal.SIGTERM)
             await facade.draining()
@@ -53,8 +55,9 @@ async def test_sigterm_lets_every_started_call_finish_and_refuses_new_ones() -> 
             assert await upstream.release() == 40
             results = await asyncio.gather(*started, return_exceptions=True)
         assert await facade.wait() == 0
-    assert all(isinstance(r, pb.ListCloudFrontOriginAccessIdentitiesResponse) for r in results), \
-        [r for r in results if isinstance(r, Exception)][:3]
+    assert all(isinstance(r, pb.ListCloudFrontOriginAccessIdentitiesResponse) for r in results), [
+        r for r in results if isinstance(r, Exception)
+    ][:3]
     assert refused is grpc.StatusCode.UNAVAILABLE
     records = facade.records()
     assert [r["message"] for r in records if r["message"] != "call"][-2:] == ["draining", "stopped"]

@@ -19,11 +19,13 @@ TOKEN = "caller-token-0123456789"
 
 async def _list(channel: grpc.aio.Channel, metadata: tuple[tuple[str, str], ...] = ()) -> None:
     await pb_grpc.OriginAccessIdentityServiceStub(channel).ListCloudFrontOriginAccessIdentities(
-        LIST, metadata=metadata, timeout=5)
+        LIST, metadata=metadata, timeout=5
+    )
 
 
-async def test_unix_socket_serves_and_is_private(facade_factory: FacadeFactory,
-                                                 tmp_path: Path) -> None:
+async def test_unix_socket_serves_and_is_private(
+    facade_factory: FacadeFactory, tmp_path: Path
+) -> None:
     socket = tmp_path / "facade.sock"
     async with facade_factory(listen=f"unix:{socket}") as facade:
         assert stat.S_IMODE(socket.stat().st_mode) == 0o600
@@ -31,8 +33,9 @@ async def test_unix_socket_serves_and_is_private(facade_factory: FacadeFactory,
             await _list(channel)
 
 
-async def test_unix_socket_mode_is_configurable(facade_factory: FacadeFactory,
-                                                tmp_path: Path) -> None:
+async def test_unix_socket_mode_is_configurable(
+    facade_factory: FacadeFactory, tmp_path: Path
+) -> None:
     socket = tmp_path / "shared.sock"
     async with facade_factory(listen=f"unix:{socket}", unix_socket_mode=0o660):
         assert stat.S_IMODE(socket.stat().st_mode) == 0o660
@@ -49,8 +52,11 @@ def pki(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> dict[str, P
     server = ca.issue_cert("localhost", "127.0.0.1")
     client = ca.issue_cert("app.example.internal")
     paths = {
-        "ca": folder / "ca.pem", "cert": folder / "server.pem", "key": folder / "server.key",
-        "client_cert": folder / "client.pem", "client_key": folder / "client.key",
+        "ca": folder / "ca.pem",
+        "cert": folder / "server.pem",
+        "key": folder / "server.key",
+        "client_cert": folder / "client.pem",
+        "client_key": folder / "client.key",
     }
     ca.cert_pem.write_to_path(str(paths["ca"]))
     server.cert_chain_pems[0].write_to_path(str(paths["cert"]))
@@ -66,21 +72,25 @@ def _tls_channel(address: str, pki: dict[str, Path], with_client_cert: bool) -> 
         private_key=pki["client_key"].read_bytes() if with_client_cert else None,
         certificate_chain=pki["client_cert"].read_bytes() if with_client_cert else None,
     )
-    return grpc.aio.secure_channel(address, credentials,
-                                   options=(("grpc.ssl_target_name_override", "localhost"),))
+    return grpc.aio.secure_channel(
+        address, credentials, options=(("grpc.ssl_target_name_override", "localhost"),)
+    )
 
 
-async def test_tls_serves_a_client_that_trusts_the_ca(facade_factory: FacadeFactory,
-                                                      pki: dict[str, Path]) -> None:
+async def test_tls_serves_a_client_that_trusts_the_ca(
+    facade_factory: FacadeFactory, pki: dict[str, Path]
+) -> None:
     async with facade_factory(tls_cert=pki["cert"], tls_key=pki["key"]) as facade:
         async with _tls_channel(facade.address, pki, with_client_cert=False) as channel:
             await _list(channel)
 
 
-async def test_mtls_refuses_a_client_without_a_certificate(facade_factory: FacadeFactory,
-                                                            pki: dict[str, Path]) -> None:
-    async with facade_factory(tls_cert=pki["cert"], tls_key=pki["key"],
-                              tls_client_ca=pki["ca"]) as facade:
+async def test_mtls_refuses_a_client_without_a_certificate(
+    facade_factory: FacadeFactory, pki: dict[str, Path]
+) -> None:
+    async with facade_factory(
+        tls_cert=pki["cert"], tls_key=pki["key"], tls_client_ca=pki["ca"]
+    ) as facade:
         assert facade.emulator is not None
         async with _tls_channel(facade.address, pki, with_client_cert=False) as channel:
             with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -91,8 +101,9 @@ async def test_mtls_refuses_a_client_without_a_certificate(facade_factory: Facad
         assert len(facade.emulator.request_log) == 1, "only the certified client reached AWS"
 
 
-async def test_plaintext_client_cannot_talk_to_a_tls_facade(facade_factory: FacadeFactory,
-                                                             pki: dict[str, Path]) -> None:
+async def test_plaintext_client_cannot_talk_to_a_tls_facade(
+    facade_factory: FacadeFactory, pki: dict[str, Path]
+) -> None:
     async with facade_factory(tls_cert=pki["cert"], tls_key=pki["key"]) as facade:
         async with grpc.aio.insecure_channel(facade.address) as channel:
             with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -100,11 +111,15 @@ async def test_plaintext_client_cannot_talk_to_a_tls_facade(facade_factory: Faca
     assert refused.value.code() is grpc.StatusCode.UNAVAILABLE
 
 
-@pytest.mark.parametrize("metadata", [
-    (),
-    (("authorization", "Bearer wrong-token-0123456789"),),
-    (("authorization", TOKEN),),  # the scheme is part of the credential
-], ids=["missing", "wrong", "no-bearer-scheme"])
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        (),
+        (("authorization", "Bearer wrong-token-0123456789"),),
+        (("authorization", TOKEN),),  # the scheme is part of the credential
+    ],
+    ids=["missing", "wrong", "no-bearer-scheme"],
+)
 async def test_wrong_or_missing_token_is_unauthenticated_before_aws(
     facade_factory: FacadeFactory, metadata: tuple[tuple[str, str], ...]
 ) -> None:
