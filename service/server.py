@@ -25,12 +25,12 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 
-from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
 from service.aws import CloudFrontClient, StaticCredentials
 from service.config import Settings, StartupError, os_cause
 from service.interceptors import CallGuard
 from service.logs import LOGGER, redactor
-from service.servicer import SERVICE_NAME, OriginAccessIdentityServicer
+from service.resources import SERVICE_NAMES
+from service.servicer import servicers
 
 if TYPE_CHECKING:
     # Metrics (prometheus-client) and reflection are imported only when turned on: idle RSS.
@@ -129,22 +129,21 @@ async def running(settings: Settings) -> AsyncIterator[Facade]:
             metrics=metrics,
         )
         server = grpc.aio.server(interceptors=[guard], options=server_options(settings))
-        pb_grpc.add_OriginAccessIdentityServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            OriginAccessIdentityServicer(aws), server
-        )
+        # Every service in resources.SERVICES: its handlers, its health entry, its reflection.
+        server.add_generic_rpc_handlers([servicer.handler() for servicer in servicers(aws)])
         health_servicer = health_aio.HealthServicer()
-        for service in ("", SERVICE_NAME):
+        for service in ("", *SERVICE_NAMES):
             await health_servicer.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         if settings.reflection:
             # Imported only when on: grpc_reflection is not needed by a facade without it.
             from service import reflection
 
-            reflection.enable(server, (SERVICE_NAME, health.SERVICE_NAME))
+            reflection.enable(server, (*SERVICE_NAMES, health.SERVICE_NAME))
         address = bind(server, settings)
         await server.start()
         stack.push_async_callback(server.stop, None)
-        for service in ("", SERVICE_NAME):
+        for service in ("", *SERVICE_NAMES):
             await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
         yield Facade(
             settings, address, server, health_servicer, guard, aws, emulator, metrics, metrics_port

@@ -1,9 +1,14 @@
-"""The servicer: for every RPC, validate -> call AWS -> convert. Nothing else lives here."""
+"""The servicer: for every RPC of every service in :data:`service.resources.SERVICES`,
+validate -> call AWS -> convert. Nothing else lives here.
+
+One generic :class:`Servicer` per service is built from its descriptor: each RPC is paired with
+the botocore operation of the same name, and its conversion plans are derived (and checked)
+from both schemas at start-up.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,33 +16,36 @@ import grpc
 from google.protobuf.message import Message
 
 from service import errors, validation
-from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
-from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
 from service.aws import CloudFrontClient
 from service.call import NO_ANSWER, Upstream, abort, current_call, upstream
 from service.convert import MissingMembers, Plan
+from service.resources import SERVICES, Resource
 
-SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OriginAccessIdentityService"].full_name
+# The first service's name, kept for callers that predate SERVICES.
+SERVICE_NAME = SERVICES[0].full_name
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
     operation: str
+    request_class: type[Message]
+    response_class: type[Message]
     request: Plan
     response: Plan
     status: int  # the HTTP status of a success, as the model says (201 for a Create)
 
 
-def build_routes(aws: CloudFrontClient) -> dict[str, Route]:
+def build_routes(resource: Resource, aws: CloudFrontClient) -> dict[str, Route]:
     """Pair each RPC with the AWS operation of the same name, checking both schemas agree."""
     routes: dict[str, Route] = {}
-    service = pb.DESCRIPTOR.services_by_name["OriginAccessIdentityService"]
-    for method in service.methods:
+    for method in resource.descriptor.methods:
         model = aws.service_model.operation_model(method.name)
-        request_class = getattr(pb, method.input_type.name)
-        response_class = getattr(pb, method.output_type.name)
+        request_class = getattr(resource.messages, method.input_type.name)
+        response_class = getattr(resource.messages, method.output_type.name)
         routes[method.name] = Route(
             operation=method.name,
+            request_class=request_class,
+            response_class=response_class,
             request=Plan(request_class, model.input_shape),
             response=Plan(response_class, model.output_shape),
             status=int(model.http.get("responseCode", 200)),
@@ -83,25 +91,34 @@ def _aws_budget(remaining: float | None) -> float | None:
     return max(remaining - DEADLINE_MARGIN, 0.0)
 
 
-Handler = Callable[[Any, Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Message]]
+class Servicer:
+    """Serves every RPC of one gRPC service, generically, from its routes."""
 
-
-def _rpc(name: str) -> Handler:
-    async def handle(
-        self: OriginAccessIdentityServicer,
-        request: Message,
-        context: grpc.aio.ServicerContext[Any, Any],
-    ) -> Message:
-        return await self.invoke(name, request, context)
-
-    handle.__name__ = name
-    return handle
-
-
-class OriginAccessIdentityServicer(pb_grpc.OriginAccessIdentityServiceServicer):
-    def __init__(self, aws: CloudFrontClient) -> None:
+    def __init__(self, resource: Resource, aws: CloudFrontClient) -> None:
+        self.resource = resource
         self._aws = aws
-        self._routes = build_routes(aws)
+        self._routes = build_routes(resource, aws)
+
+    def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
+        """The service's handlers, for ``server.add_generic_rpc_handlers``."""
+        handlers = {
+            rpc: grpc.unary_unary_rpc_method_handler(
+                self._behavior(rpc),
+                request_deserializer=route.request_class.FromString,
+                response_serializer=route.response_class.SerializeToString,
+            )
+            for rpc, route in self._routes.items()
+        }
+        return grpc.method_handlers_generic_handler(self.resource.full_name, handlers)
+
+    def _behavior(self, rpc: str) -> Any:
+        async def behavior(
+            request: Message, context: grpc.aio.ServicerContext[Any, Any]
+        ) -> Message:
+            return await self.invoke(rpc, request, context)
+
+        behavior.__name__ = rpc
+        return behavior
 
     async def invoke(
         self, rpc: str, request: Message, context: grpc.aio.ServicerContext[Any, Any]
@@ -135,9 +152,9 @@ class OriginAccessIdentityServicer(pb_grpc.OriginAccessIdentityServiceServicer):
         context.set_trailing_metadata(state.trailers())
         return response
 
-    CreateCloudFrontOriginAccessIdentity = _rpc("CreateCloudFrontOriginAccessIdentity")
-    GetCloudFrontOriginAccessIdentity = _rpc("GetCloudFrontOriginAccessIdentity")
-    GetCloudFrontOriginAccessIdentityConfig = _rpc("GetCloudFrontOriginAccessIdentityConfig")
-    UpdateCloudFrontOriginAccessIdentity = _rpc("UpdateCloudFrontOriginAccessIdentity")
-    DeleteCloudFrontOriginAccessIdentity = _rpc("DeleteCloudFrontOriginAccessIdentity")
-    ListCloudFrontOriginAccessIdentities = _rpc("ListCloudFrontOriginAccessIdentities")
+
+def servicers(aws: CloudFrontClient) -> list[Servicer]:
+    """One servicer per service in SERVICES; the validation rules must cover exactly their RPCs
+    (checked here, at start-up, so a mismatch never reaches a caller)."""
+    validation.check_coverage([resource.descriptor for resource in SERVICES])
+    return [Servicer(resource, aws) for resource in SERVICES]
