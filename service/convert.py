@@ -7,6 +7,7 @@ lacks, or a proto field botocore does not know, fails loudly before the server t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,10 @@ from botocore.model import Shape, StructureShape
 from google.protobuf import message_factory
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
+
+from service.logs import LOGGER
+
+log = logging.getLogger(LOGGER)
 
 # botocore's snake_case of ETag is e_tag; AWS and every SDK say etag.
 _FIELD_NAME_OVERRIDES = {"ETag": "etag"}
@@ -36,6 +41,7 @@ class _Member:
     nested: Plan | None
     repeated: bool
     to_boto: Callable[[Any], Any]
+    from_boto: Callable[[Any], Any]
 
 
 class ContractMismatch(RuntimeError):
@@ -87,9 +93,18 @@ class Plan:
         nested = None
         if field.message_type is not None:
             nested = Plan(_message_class(field), element)
-        # The request member MaxItems is a string in the AWS model but an int32 in the proto.
-        to_boto: Callable[[Any], Any] = str if element.type_name == "string" else _identity
-        return _Member(member, field.name, required, answered, nested, repeated, to_boto)
+        to_boto: Callable[[Any], Any]
+        from_boto: Callable[[Any], Any] = _identity
+        if field.enum_type is not None:
+            to_boto, from_boto = _enum_codec(field, element)
+        elif element.type_name == "string":
+            # The request member MaxItems is a string in the AWS model but an int32 in the proto.
+            to_boto = str
+        else:
+            to_boto = _identity
+        if repeated and nested is None:  # a list of scalars travels as a list, item by item
+            to_boto, from_boto = _each(to_boto), _each(from_boto)
+        return _Member(member, field.name, required, answered, nested, repeated, to_boto, from_boto)
 
     def to_boto(self, message: Message) -> BotoDict:
         """Request proto -> botocore params. Proto3 defaults (0, "") mean "not given" unless
@@ -124,7 +139,7 @@ class Plan:
                     missing.append(path + m.member)
                 continue
             if m.nested is None:
-                kwargs[m.field] = value
+                kwargs[m.field] = m.from_boto(value)
             elif m.repeated:
                 kwargs[m.field] = [
                     m.nested._from_boto(v, f"{path}{m.member}[{i}].", missing)
@@ -133,6 +148,55 @@ class Plan:
             else:
                 kwargs[m.field] = m.nested._from_boto(value, f"{path}{m.member}.", missing)
         return self.message_class(**kwargs)
+
+
+def enum_value_name(enum_name: str, aws_value: str) -> str:
+    """The proto value name of an AWS enum value: no-override -> PREFIX_NO_OVERRIDE."""
+    prefix = xform_name(enum_name).upper()
+    return f"{prefix}_{aws_value.upper().replace('-', '_')}"
+
+
+def _enum_codec(field: Any, shape: Shape) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """Proto enum number <-> AWS string, derived from both schemas and checked both ways."""
+    enum = field.enum_type
+    aws_values: list[str] = list(getattr(shape, "enum", None) or [])
+    if not aws_values:
+        raise ContractMismatch(f"{field.full_name} is an enum but AWS's {shape.name} is not")
+    by_name = {enum_value_name(enum.name, v): v for v in aws_values}
+    to_aws: dict[int, str] = {}
+    for value in enum.values:
+        if value.number == 0:
+            continue  # _UNSPECIFIED: refused by validation, never sent
+        if value.name not in by_name:
+            raise ContractMismatch(f"{value.full_name} is not a value of AWS's {shape.name}")
+        to_aws[value.number] = by_name[value.name]
+    from_aws = {aws: number for number, aws in to_aws.items()}
+    reported: set[str] = set()
+
+    def to_boto(number: int) -> str:
+        return to_aws[number]
+
+    def from_boto(aws: str) -> int:
+        number = from_aws.get(aws)
+        if number is None:
+            # A value AWS added after this schema: the call still succeeds, as _UNSPECIFIED.
+            if aws not in reported:
+                reported.add(aws)
+                log.warning(
+                    "AWS returned an enum value the schema does not know",
+                    extra={"fields": {"enum": enum.full_name, "value": aws}},
+                )
+            return 0
+        return number
+
+    return to_boto, from_boto
+
+
+def _each(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def each(values: Any) -> list[Any]:
+        return [convert(v) for v in values]
+
+    return each
 
 
 def _identity(value: Any) -> Any:

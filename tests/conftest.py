@@ -180,3 +180,15 @@ def trailer(call_metadata: Any, key: str) -> str | None:
         if name == key:
             return str(value)
     return None
+
+
+def _oai_path() -> str:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("cloudfront")
+    uri: str = model.operation_model("ListCloudFrontOriginAccessIdentities").http["requestUri"]
+    return uri
+
+
+#: The OAI collection's path, from botocore's model: /2020-05-31/origin-access-identity/cloudfront
+OAI_PATH = _oai_path()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import botocore.session
 import pytest
+from google.protobuf.message import Message
 
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
 from service.convert import ContractMismatch, MissingMembers, Plan
@@ -115,3 +116,43 @@ def test_a_proto_field_unknown_to_aws_is_refused_at_start() -> None:
             pb.DeleteCloudFrontOriginAccessIdentityRequest,
             _shape("GetCloudFrontOriginAccessIdentity"),
         )
+
+
+def _oac_plan(message: type[Message], shape_name: str) -> Plan:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("cloudfront")
+    return Plan(message, model.shape_for(shape_name))  # type: ignore[arg-type]
+
+
+def test_proto_enums_travel_as_the_aws_values() -> None:
+    from service._gen.cloudfront.v1 import origin_access_control_service_pb2 as oac
+
+    plan = _oac_plan(oac.OriginAccessControlConfig, "OriginAccessControlConfig")
+    config = oac.OriginAccessControlConfig(
+        name="n",
+        signing_protocol=oac.ORIGIN_ACCESS_CONTROL_SIGNING_PROTOCOLS_SIGV4,
+        signing_behavior=oac.ORIGIN_ACCESS_CONTROL_SIGNING_BEHAVIORS_NO_OVERRIDE,
+        origin_access_control_origin_type=oac.ORIGIN_ACCESS_CONTROL_ORIGIN_TYPES_MEDIAPACKAGEV2,
+    )
+    sent = plan.to_boto(config)
+    assert sent["SigningProtocol"] == "sigv4"
+    assert sent["SigningBehavior"] == "no-override"
+    assert sent["OriginAccessControlOriginType"] == "mediapackagev2"
+    assert plan.from_boto(sent) == config
+
+
+def test_an_enum_value_aws_added_later_reads_as_unspecified() -> None:
+    from service._gen.cloudfront.v1 import origin_access_control_service_pb2 as oac
+
+    plan = _oac_plan(oac.OriginAccessControlConfig, "OriginAccessControlConfig")
+    read = plan.from_boto(
+        {
+            "Name": "n",
+            "SigningProtocol": "sigv5",
+            "SigningBehavior": "always",
+            "OriginAccessControlOriginType": "s3",
+        }
+    )
+    assert read.signing_protocol == oac.ORIGIN_ACCESS_CONTROL_SIGNING_PROTOCOLS_UNSPECIFIED
+    assert read.signing_behavior == oac.ORIGIN_ACCESS_CONTROL_SIGNING_BEHAVIORS_ALWAYS

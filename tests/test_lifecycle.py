@@ -10,8 +10,7 @@ import pytest
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
 from service.emulator import Emulator
-from service.emulator.wire import OAI_PATH
-from tests.conftest import config, create, error_info
+from tests.conftest import OAI_PATH, config, create, error_info
 
 Stub = pb_grpc.OriginAccessIdentityServiceStub
 

@@ -3,10 +3,6 @@
 The OAC table of tests/validation_cases.py, through a real channel to a real facade and
 emulator, one of each for the module (the emulator is reset before each test).
 
-Until the facade registers OriginAccessControlService, every test here is skipped, and the
-facade itself decides that: a probe call answered UNIMPLEMENTED means "not registered".
-INTEGRATOR: once the OAC servicer is merged, delete `_skip_unless_oac_is_served` (and its use)
-so that an unregistered service fails here instead of skipping.
 """
 
 from __future__ import annotations
@@ -32,14 +28,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 Stub = oac_grpc.OriginAccessControlServiceStub
 
 
-async def _skip_unless_oac_is_served(stub: Stub) -> None:
-    try:
-        await stub.GetOriginAccessControl(oac.GetOriginAccessControlRequest(), timeout=10)
-    except grpc.aio.AioRpcError as error:
-        if error.code() is grpc.StatusCode.UNIMPLEMENTED:
-            pytest.skip("the facade does not register OriginAccessControlService yet")
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def facade() -> AsyncIterator[Facade]:
     async with running(TEST_SETTINGS) as started:
@@ -56,7 +44,6 @@ def emulator(facade: Facade) -> Emulator:
 async def stub(facade: Facade) -> AsyncIterator[Stub]:
     async with grpc.aio.insecure_channel(facade.address) as channel:
         opened = Stub(channel)
-        await _skip_unless_oac_is_served(opened)
         yield opened
 
 

@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
 from service.emulator import Emulator, FaultRule
-from service.emulator.wire import OAI_PATH
+from tests.conftest import OAI_PATH
 from tests.process import FacadeProcess, facade_process
 from tests.reliability.conftest import Figures
 from tests.reliability.support import (
