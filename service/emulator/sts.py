@@ -9,6 +9,7 @@ advance it instead of sleeping.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import secrets
 import string
@@ -17,7 +18,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -181,6 +182,26 @@ def _assumed_role_user(role_arn: str, session_name: str) -> str:
     )
 
 
+_CONFIG_FIELDS: Final = frozenset(
+    {"available", "roles", "container_token", "container_lifetime", "container_role_arn"}
+)
+
+
+def _role_rule(arn: object, data: object) -> RoleRule:
+    if not isinstance(arn, str) or not arn or not isinstance(data, dict):
+        raise ValueError("roles must map role ARNs to objects")
+    unknown = set(data) - {"external_id", "web_identity_token", "lifetime"}
+    if unknown:
+        raise ValueError(f"unknown role field {sorted(unknown)[0]!r}")
+    for name in ("external_id", "web_identity_token"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            raise ValueError(f"{name} must be a string or null")
+    lifetime = data.get("lifetime", 900.0)
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int | float):
+        raise ValueError("lifetime must be a number of seconds")
+    return RoleRule(data.get("external_id"), data.get("web_identity_token"), float(lifetime))
+
+
 class StsEmulator:
     """STS's AssumeRole and AssumeRoleWithWebIdentity, and the container endpoint.
 
@@ -220,6 +241,48 @@ class StsEmulator:
 
     def clear_request_log(self) -> None:
         self.request_log.clear()
+
+    def state(self) -> dict[str, Any]:
+        """The configuration as JSON (the container token only as whether one is set)."""
+        return {
+            "available": self.available,
+            "roles": {arn: dataclasses.asdict(rule) for arn, rule in self.roles.items()},
+            "container_path": self.container_path,
+            "container_token_set": self.container_token is not None,
+            "container_lifetime": self.container_lifetime,
+            "container_role_arn": self.container_role_arn,
+        }
+
+    def configure(self, data: Mapping[str, Any]) -> None:
+        """Apply decoded JSON: any of ``available``, ``roles`` (added or replaced, by ARN),
+        ``container_token``, ``container_lifetime``, ``container_role_arn``.
+
+        Checks everything first, so a bad field changes nothing.
+        """
+        unknown = set(data) - _CONFIG_FIELDS
+        if unknown:
+            raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
+        available = data.get("available", self.available)
+        if not isinstance(available, bool):
+            raise ValueError("available must be true or false")
+        roles = data.get("roles", {})
+        if not isinstance(roles, dict):
+            raise ValueError("roles must be an object of role ARN to rule")
+        rules = {arn: _role_rule(arn, rule) for arn, rule in roles.items()}
+        token = data.get("container_token", self.container_token)
+        if token is not None and not isinstance(token, str):
+            raise ValueError("container_token must be a string or null")
+        lifetime = data.get("container_lifetime", self.container_lifetime)
+        if isinstance(lifetime, bool) or not isinstance(lifetime, int | float) or lifetime <= 0:
+            raise ValueError("container_lifetime must be a positive number of seconds")
+        role_arn = data.get("container_role_arn", self.container_role_arn)
+        if role_arn is not None and not isinstance(role_arn, str):
+            raise ValueError("container_role_arn must be a string or null")
+        self.available = available
+        self.roles.update(rules)
+        self.container_token = token
+        self.container_lifetime = float(lifetime)
+        self.container_role_arn = role_arn
 
     def _log(self, record: StsRecord) -> None:
         log = self.request_log
