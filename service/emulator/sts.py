@@ -25,6 +25,7 @@ from aiohttp import web
 
 from service.emulator import sigv4
 from service.emulator.model import ApiError
+from service.emulator.parking import Parking, Stopped
 from service.emulator.wire import REQUEST_ID_HEADER, escape
 
 NAMESPACE: Final = "https://sts.amazonaws.com/doc/2011-06-15/"
@@ -183,7 +184,7 @@ def _assumed_role_user(role_arn: str, session_name: str) -> str:
 
 
 _CONFIG_FIELDS: Final = frozenset(
-    {"available", "roles", "container_token", "container_lifetime", "container_role_arn"}
+    {"available", "hold", "roles", "container_token", "container_lifetime", "container_role_arn"}
 )
 
 
@@ -207,7 +208,9 @@ class StsEmulator:
 
     Configure at any time from a test: ``roles``, ``available``, ``container_token`` (the
     ``Authorization`` header the container endpoint requires; None accepts any),
-    ``container_lifetime`` and ``container_role_arn``.
+    ``container_lifetime`` and ``container_role_arn``. ``hold`` parks every STS and
+    container request in the emulator's hold (``wait_held``/``release_held``) before it is
+    answered, by the configuration as it is at release: a refresh caught in flight.
     """
 
     def __init__(
@@ -219,8 +222,11 @@ class StsEmulator:
         container_path: str = CONTAINER_PATH,
         request_log_limit: int | None = 100_000,
         request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        parking: Parking | None = None,
     ) -> None:
         self._request_id = request_id
+        self._parking = parking if parking is not None else Parking()
+        self.hold = False
         self.registry = registry
         self.roles: dict[str, RoleRule] = {}
         self.available = True
@@ -246,6 +252,7 @@ class StsEmulator:
         """The configuration as JSON (the container token only as whether one is set)."""
         return {
             "available": self.available,
+            "hold": self.hold,
             "roles": {arn: dataclasses.asdict(rule) for arn, rule in self.roles.items()},
             "container_path": self.container_path,
             "container_token_set": self.container_token is not None,
@@ -265,6 +272,9 @@ class StsEmulator:
         available = data.get("available", self.available)
         if not isinstance(available, bool):
             raise ValueError("available must be true or false")
+        hold = data.get("hold", self.hold)
+        if not isinstance(hold, bool):
+            raise ValueError("hold must be true or false")
         roles = data.get("roles", {})
         if not isinstance(roles, dict):
             raise ValueError("roles must be an object of role ARN to rule")
@@ -279,6 +289,7 @@ class StsEmulator:
         if role_arn is not None and not isinstance(role_arn, str):
             raise ValueError("container_role_arn must be a string or null")
         self.available = available
+        self.hold = hold
         self.roles.update(rules)
         self.container_token = token
         self.container_lifetime = float(lifetime)
@@ -296,13 +307,14 @@ class StsEmulator:
     async def handle_query(self, request: web.Request) -> web.Response:
         request_id = self._request_id()
         body = await request.read()
+        held = await self._held()
         params = dict(request.query)
         params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         action = params.get("Action")
         role_arn = params.get("RoleArn")
         signed_by: str | None = None
         try:
-            if not self.available:
+            if not self.available or not held:
                 raise ApiError("ServiceUnavailable", _UNAVAILABLE, 503)
             if action not in (ASSUME_ROLE, ASSUME_ROLE_WITH_WEB_IDENTITY) or (
                 params.get("Version") != VERSION
@@ -382,8 +394,9 @@ class StsEmulator:
     # -- the container credentials endpoint -----------------------------------------
 
     async def handle_container(self, request: web.Request) -> web.Response:
+        held = await self._held()
         role_arn = self.container_role_arn
-        if not self.available:
+        if not held or not self.available:
             return self._container_error("ServiceUnavailable", _UNAVAILABLE, 503)
         token = self.container_token
         if token is not None and request.headers.get("Authorization") != token:
@@ -404,6 +417,16 @@ class StsEmulator:
                 "Expiration": iso8601(credentials.expiration),
             }
         )
+
+    async def _held(self) -> bool:
+        """Wait out a hold; False when the emulator stopped meanwhile."""
+        if not self.hold:
+            return True
+        try:
+            await self._parking.hold()
+        except Stopped:
+            return False
+        return True
 
     def _container_error(self, code: str, message: str, status: int) -> web.Response:
         self._log(

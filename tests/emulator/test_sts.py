@@ -364,6 +364,34 @@ async def test_unavailable_container_endpoint_answers_503(emulator: Emulator) ->
     assert emulator.credentials.issued() == []
 
 
+async def test_a_held_sts_request_is_answered_on_release_by_the_configuration_then(
+    emulator: Emulator, sts: Any
+) -> None:
+    emulator.sts.hold = True
+    pending = asyncio.ensure_future(web_identity(sts))
+    await asyncio.wait_for(emulator.wait_held(1), timeout=60)
+    assert emulator.credentials.issued() == []
+    emulator.sts.available = False
+    emulator.release_held()
+    with pytest.raises(ClientError) as caught:
+        await asyncio.wait_for(pending, timeout=60)
+    assert error_of(caught) == ("ServiceUnavailable", 503)
+
+
+async def test_a_held_container_request_issues_credentials_on_release(emulator: Emulator) -> None:
+    emulator.sts.hold = True
+    url = emulator.base_url + emulator.sts.container_path
+    async with aiohttp.ClientSession(headers={"Authorization": CONTAINER_TOKEN}) as session:
+        pending = asyncio.ensure_future(session.get(url))
+        await asyncio.wait_for(emulator.wait_held(1), timeout=60)
+        assert emulator.credentials.issued() == []
+        emulator.release_held()
+        async with await asyncio.wait_for(pending, timeout=60) as response:
+            assert response.status == 200
+    [issued] = emulator.credentials.issued()
+    assert issued.source == "ContainerCredentials"
+
+
 async def test_request_log_records_action_role_signer_issued_key_and_outcome(
     emulator: Emulator, sts: Any
 ) -> None:
