@@ -130,7 +130,11 @@ class RoleRule:
 
 @dataclass(frozen=True, slots=True)
 class StsRecord:
-    """One STS or container endpoint request; ``outcome`` is "ok" or the error code."""
+    """One STS or container endpoint request; ``outcome`` is "ok" or the error code.
+
+    ``signed_by`` is the access key id an AssumeRole's signature names (verified when the
+    outcome is ok); ``issued`` the access key id handed out. Never secrets or tokens.
+    """
 
     action: str | None
     role_arn: str | None
@@ -325,6 +329,8 @@ class StsEmulator:
                     400,
                 )
             if action == ASSUME_ROLE:
+                # Logged even when refused (an expired key, say); verified when the outcome is ok.
+                signed_by = sigv4.access_key_of(request.headers)
                 signed_by = self._auth.check(
                     request.method, request.raw_path, request.headers, body
                 )

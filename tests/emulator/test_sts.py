@@ -220,6 +220,12 @@ async def test_assume_role_signed_by_expired_temporary_credentials_is_expired_to
         with pytest.raises(ClientError) as caught:
             await chained.assume_role(RoleArn=ROLE, RoleSessionName="hop", ExternalId=EXTERNAL_ID)
     assert error_of(caught) == ("ExpiredToken", 403)
+    refused = emulator.sts.request_log[-1]
+    assert (refused.signed_by, refused.issued, refused.outcome) == (
+        first["AccessKeyId"],
+        None,
+        "ExpiredToken",
+    )
 
 
 # -- the container credentials endpoint ---------------------------------------------------
