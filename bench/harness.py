@@ -193,10 +193,18 @@ def start_worker(children: Children, name: str, args: Sequence[str]) -> Child:
     return child
 
 
+@dataclass(frozen=True, slots=True)
+class Ids:
+    """What the workloads call on: identities (Get, Update, List) and controls (get-oac)."""
+
+    identities: list[str]
+    controls: list[str]
+
+
 def measure(
-    side_name: str, side: Side, workload: str, calls: int, concurrency: int, ids: Sequence[str]
+    side_name: str, side: Side, workload: str, calls: int, concurrency: int, ids: Ids
 ) -> Phase:
-    side.worker.call({"cmd": "prepare", "ids": list(ids)})
+    side.worker.call({"cmd": "prepare", "ids": ids.identities})
     before = {role: child.cpu_seconds() for role, child in side.roles.items()}
     answer = side.worker.call(
         {
@@ -204,7 +212,8 @@ def measure(
             "workload": workload,
             "calls": calls,
             "concurrency": concurrency,
-            "ids": list(ids),
+            "ids": ids.identities,
+            "oac_ids": ids.controls,
         }
     )
     after = {role: child.cpu_seconds() for role, child in side.roles.items()}
@@ -348,7 +357,8 @@ def run(plan: Plan, args: argparse.Namespace, log: Log) -> dict[str, Any]:
         grpc_client = start_worker(
             children, "grpc-client", ["grpc", "--target", address, "--loop", args.client_loop]
         )
-        ids = direct.call({"cmd": "ids", "count": identities})["ids"]
+        found = direct.call({"cmd": "ids", "count": identities})
+        ids = Ids(found["ids"], found["oac_ids"])
         sides = {
             "direct": Side(direct, {"direct_client": direct, "upstream": upstream.child}),
             "facade": Side(
@@ -449,14 +459,14 @@ def run_burst(
     children: Children,
     plan: Plan,
     upstream: Upstream,
-    ids: Sequence[str],
+    ids: Ids,
     args: argparse.Namespace,
     log: Log,
 ) -> dict[str, Any]:
     """How much 100 ms of upstream latency adds to a burst of N calls at once.
 
-    The facade gets a larger --max-concurrency so the burst is admitted, not refused: with
-    the default of 64 most of 1,000 calls would fail fast with RESOURCE_EXHAUSTED.
+    The facade gets a --max-concurrency of at least the burst, so every call is admitted
+    rather than refused with RESOURCE_EXHAUSTED by a smaller limit.
     """
     limit = max(1024, plan.burst_calls)
     facade, address, _ = start_facade(
@@ -470,7 +480,7 @@ def run_burst(
         "workload": "get",
         "calls": plan.burst_calls,
         "concurrency": plan.burst_calls,
-        "ids": list(ids),
+        "ids": ids.identities,
     }
     latency = plan.burst_latency
 

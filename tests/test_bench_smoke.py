@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-WORKLOADS = ("mixed", "get", "update", "list")
+WORKLOADS = ("mixed", "get", "update", "list", "get-oac")
 
 
 def _positive(value: Any) -> bool:
