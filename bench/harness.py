@@ -34,7 +34,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import report
+from bench import report, split
 from bench.client import ACCESS_KEY, SECRET_KEY, WORKLOADS
 from bench.procs import (
     REPO,
@@ -230,6 +230,33 @@ def measure(
     )
 
 
+def measure_split(
+    side: Side, pid: int, workload: str, calls: int, concurrency: int, ids: Ids
+) -> dict[str, Any]:
+    """One extra facade phase under py-spy: the facade's CPU per call by part (bench.split)."""
+    side.worker.call({"cmd": "prepare", "ids": ids.identities})
+    sampler = split.Sampler(pid)
+    sampler.start()
+    try:
+        answer = side.worker.call(
+            {
+                "cmd": "run",
+                "workload": workload,
+                "calls": calls,
+                "concurrency": concurrency,
+                "ids": ids.identities,
+                "oac_ids": ids.controls,
+            }
+        )
+    finally:
+        samples, cpu = sampler.stop()
+    done = len(answer["latencies"])
+    found = split.split(pid, samples, cpu, done)
+    found["sampled_phase_cpu_s_per_call"] = sum(seconds for _, seconds in cpu.values()) / done
+    found["calls"] = done
+    return found
+
+
 def percentile(ordered: Sequence[float], fraction: float) -> float:
     """Linear interpolation between closest ranks, on an already sorted sequence."""
     if not ordered:
@@ -391,6 +418,21 @@ def run(plan: Plan, args: argparse.Namespace, log: Log) -> dict[str, Any]:
             for name in SIDES if number % 2 == 0 else SIDES[::-1]:
                 serial[name].append(measure(name, sides[name], "get", plan.serial_calls, 1, ids))
 
+        cpu_split: dict[str, Any] = {}
+        unavailable = None if args.split else "turned off (--no-split)"
+        if unavailable is None and split.py_spy() is None:
+            unavailable = "py-spy is not installed"
+        for workload in WORKLOADS if unavailable is None else ():
+            try:
+                cpu_split[workload] = measure_split(
+                    sides["facade"], facade.pid, workload, plan.calls, plan.concurrency, ids
+                )
+            except (RuntimeError, OSError, ValueError) as error:
+                unavailable, cpu_split = f"py-spy failed: {error}", {}
+                break
+        if cpu_split:
+            log("CPU split: one py-spy phase per workload done")
+
         rss_before_soak = facade.rss_bytes()
         soak = measure("facade", sides["facade"], "mixed", plan.soak_calls, plan.concurrency, ids)
         rss_after_soak = facade.rss_bytes()
@@ -429,6 +471,12 @@ def run(plan: Plan, args: argparse.Namespace, log: Log) -> dict[str, Any]:
             "serial_get": serial_pair
             | {"ratios": compare(serial_pair["direct"], serial_pair["facade"])},
             "soak": summarise([soak]),
+            "cpu_split": {
+                "workloads": cpu_split,
+                "unavailable": unavailable,
+                "method": "bench/split.py: thread CPU from /proc; the event-loop thread's "
+                "divided by py-spy samples (250 Hz, nonblocking) in one extra phase",
+            },
             "burst": burst,
             "memory": {
                 "idle_rss_mb": statistics.median(idle_rss) / 2**20,
@@ -604,6 +652,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("uvloop", "asyncio"),
         default="uvloop",
         help="event loop of both client processes (uvloop, like the facade)",
+    )
+    parser.add_argument(
+        "--no-split",
+        dest="split",
+        action="store_false",
+        help="skip the per-part CPU split (one extra py-spy-sampled phase per workload)",
     )
     parser.add_argument(
         "--timeout", type=float, help="give up after this many seconds (default 900; quick 300)"
