@@ -6,12 +6,14 @@ a botocore debug dump or a third-party logger.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
 import re
 import sys
 import time
+import traceback
 from collections.abc import Iterable
 from json.encoder import encode_basestring
 from typing import Any, ClassVar
@@ -113,20 +115,54 @@ class AccessLog:
 
     _HEAD = '", "level": "INFO", "logger": "' + ACCESS_LOGGER + '", "message": "call"'
 
-    def __init__(self) -> None:
-        self._logger = logging.getLogger(ACCESS_LOGGER)
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self._logger = logger or logging.getLogger(ACCESS_LOGGER)
         self._writer: logging.StreamHandler[Any] | None = None
         self._second = -1
         self._stamp = ""
+        self._names: dict[str, str] = {}
+        self._flush_pending = False
 
     def install(self, writer: logging.StreamHandler[Any] | None) -> None:
         self._writer = writer
 
+    def _name(self, name: str) -> str:
+        encoded = self._names[name] = _json(name)
+        return encoded
+
+    def _flush_soon(self, writer: logging.StreamHandler[Any]) -> None:
+        """One flush (one write to stdout) per turn of the event loop, not one per line.
+
+        The calls that end in the same turn share the syscall; the lines are out before the
+        loop waits again, so nothing is held back. Off the loop, flushed at once.
+        """
+        if self._flush_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._flush(writer)
+            return
+        self._flush_pending = True
+        loop.call_soon(self._flush, writer)
+
+    def _flush(self, writer: logging.StreamHandler[Any]) -> None:
+        self._flush_pending = False
+        try:
+            writer.flush()  # takes the handler's lock
+        except Exception:
+            if logging.raiseExceptions:  # reported as logging reports a failed write
+                traceback.print_exc(file=sys.stderr)
+
     def enabled(self) -> bool:
         return self._logger.isEnabledFor(logging.INFO)
 
+    @property
+    def direct(self) -> logging.StreamHandler[Any] | None:
+        """The writer the next line goes straight to; None: the ordinary record path."""
+        return self._direct()
+
     def _direct(self) -> logging.StreamHandler[Any] | None:
-        """The writer, when it is the only thing the access record would reach."""
         writer = self._writer
         logger: logging.Logger | None = self._logger
         if writer is None or self._logger.filters or writer.filters or writer.level > logging.INFO:
@@ -156,9 +192,11 @@ class AccessLog:
             if second != self._second:
                 self._second = second
                 self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            names = self._names  # method and code names repeat: each is encoded once
             line = (
                 f'{{"time": "{self._stamp}.{int((now - second) * 1000):03d}Z{self._HEAD}'
-                f', "method": {_json(method)}, "code": {_json(code)}'
+                f', "method": {names.get(method) or self._name(method)}'
+                f', "code": {names.get(code) or self._name(code)}'
                 f', "duration_ms": {_json(duration_ms)}, "request_id": {_json(request_id)}'
                 f', "aws_request_id": {_json(aws_request_id)}'
                 f', "aws_error_code": {_json(aws_error_code)}, "peer": {_json(peer)}}}'
@@ -169,7 +207,7 @@ class AccessLog:
                 try:
                     with lock:  # as Handler.handle: lines from other threads never interleave
                         writer.stream.write(line)
-                        writer.stream.flush()
+                    self._flush_soon(writer)
                     return
                 except Exception:  # the record path below reports it, as logging does
                     pass

@@ -1,18 +1,21 @@
 """The access line's fast path writes exactly what the JSON formatter would, and steps aside
-whenever anything else should see the record (another handler, a filter, a disabled logger).
+whenever anything else should see the record (another handler, a filter, a silenced logger).
 
-The facade's own process is covered end to end in tests/sidecar/test_logs_and_metrics.py;
-these pin the writer itself, in this process, with the logging set-up restored afterwards.
+The facade's own process is covered end to end in tests/sidecar/test_logs_and_metrics.py.
+Here the writer runs on a logger hierarchy of its own, set up as logs.configure() sets up the
+real one (pytest's log capture adds handlers to the real root during each test, which rightly
+turns the fast path off there).
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 import re
 import sys
-from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -39,36 +42,48 @@ CALL: dict[str, Any] = {
 }
 
 
+class Stream(io.StringIO):
+    """A scratch stdout that counts its flushes (each is one write to the real stdout)."""
+
+    flushes = 0
+
+    def flush(self) -> None:
+        self.flushes += 1
+
+
+@dataclass
+class Setup:
+    stream: Stream
+    writer: logging.StreamHandler[Any]
+    root: logging.Logger
+    logger: logging.Logger  # the access logger of this hierarchy
+    access: logs.AccessLog
+
+    def write(self, **changes: Any) -> None:
+        self.access.write(**CALL | changes)
+
+    def line(self) -> dict[str, Any]:
+        entry: dict[str, Any] = json.loads(self.stream.getvalue())
+        return entry
+
+
 @pytest.fixture
-def stdout() -> Iterator[io.StringIO]:
-    """logs.configure() bound to a scratch stream; the previous logging set-up comes back."""
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    noisy = {name: logging.getLogger(name).level for name in ("botocore", "aiobotocore")}
-    stream = io.StringIO()
-    real, sys.stdout = sys.stdout, stream
-    try:
-        logs.configure("INFO", "json")
-    finally:
-        sys.stdout = real
-    yield stream
-    logs.access.install(None)
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in saved[0]:
-        root.addHandler(handler)
-    root.setLevel(saved[1])
-    for name, level in noisy.items():
-        logging.getLogger(name).setLevel(level)
-    logging.getLogger(logs.ACCESS_LOGGER).disabled = False
+def setup() -> Setup:
+    root = logging.RootLogger(logging.INFO)
+    logger = logging.Manager(root).getLogger(logs.ACCESS_LOGGER)
+    stream = Stream()
+    writer: logging.StreamHandler[Any] = logging.StreamHandler(stream)
+    writer.setFormatter(logs.JsonFormatter())
+    root.addHandler(writer)
+    access = logs.AccessLog(logger)
+    access.install(writer)
+    return Setup(stream, writer, root, logger, access)
 
 
-def formatted(**fields: Any) -> dict[str, Any]:
-    """What JsonFormatter writes for the same call, decoded, without the time."""
+def formatter_line(call: dict[str, Any]) -> str:
     record = logging.LogRecord(logs.ACCESS_LOGGER, logging.INFO, __file__, 0, "call", None, None)
-    record.fields = fields
-    entry: dict[str, Any] = json.loads(logs.JsonFormatter().format(record))
-    return entry
+    record.fields = call
+    return logs.JsonFormatter().format(record)
 
 
 def without_time(line: str) -> str:
@@ -87,34 +102,30 @@ def without_time(line: str) -> str:
     ids=["plain", "escapes", "non-ascii-and-null", "zero", "large"],
 )
 def test_the_fast_line_is_byte_for_byte_the_formatter_line(
-    stdout: io.StringIO, changes: dict[str, Any]
+    setup: Setup, changes: dict[str, Any]
 ) -> None:
-    call = CALL | changes
-    logs.access.write(**call)
-    line = stdout.getvalue()
+    assert setup.access.direct is setup.writer
+    setup.write(**changes)
+    line = setup.stream.getvalue()
     assert line.count("\n") == 1
     assert line.endswith("\n")
-    record = logging.LogRecord(logs.ACCESS_LOGGER, logging.INFO, __file__, 0, "call", None, None)
-    record.fields = call
-    assert without_time(line.rstrip("\n")) == without_time(logs.JsonFormatter().format(record))
+    assert without_time(line.rstrip("\n")) == without_time(formatter_line(CALL | changes))
 
 
-def test_the_fast_line_keeps_the_field_order_and_a_utc_millisecond_time(
-    stdout: io.StringIO,
-) -> None:
-    logs.access.write(**CALL)
-    entry = json.loads(stdout.getvalue())
+def test_the_fast_line_keeps_the_field_order_and_a_utc_millisecond_time(setup: Setup) -> None:
+    setup.write()
+    entry = setup.line()
     assert list(entry) == ["time", "level", "logger", "message", *ACCESS_FIELDS]
-    assert entry == formatted(**CALL) | {"time": entry["time"]}
+    assert entry == json.loads(formatter_line(CALL)) | {"time": entry["time"]}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["time"])
 
 
-def test_known_secrets_are_scrubbed_on_the_fast_path(stdout: io.StringIO) -> None:
+def test_known_secrets_are_scrubbed_on_the_fast_path(setup: Setup) -> None:
     secret = "caller-supplied-secret-value-0123"
     logs.redactor.add([secret])
-    logs.access.write(**CALL | {"request_id": secret})
-    assert secret not in stdout.getvalue()
-    assert json.loads(stdout.getvalue())["request_id"] == logs.REDACTED
+    setup.write(request_id=secret)
+    assert secret not in setup.stream.getvalue()
+    assert setup.line()["request_id"] == logs.REDACTED
 
 
 class Collect(logging.Handler):
@@ -127,42 +138,84 @@ class Collect(logging.Handler):
 
 
 @pytest.mark.parametrize("where", ["root", "access logger", "parent logger"])
-def test_another_handler_gets_the_record_with_its_fields(stdout: io.StringIO, where: str) -> None:
+def test_another_handler_gets_the_record_with_its_fields(setup: Setup, where: str) -> None:
     collect = Collect()
-    name = {"root": "", "access logger": logs.ACCESS_LOGGER, "parent logger": logs.LOGGER}[where]
-    logger = logging.getLogger(name)
-    logger.addHandler(collect)
-    try:
-        logs.access.write(**CALL)
-    finally:
-        logger.removeHandler(collect)
+    holder = {
+        "root": setup.root,
+        "access logger": setup.logger,
+        "parent logger": setup.logger.parent,
+    }[where]
+    assert holder is not None
+    holder.addHandler(collect)
+    assert setup.access.direct is None
+    setup.write()
     assert [r.fields for r in collect.records] == [CALL]  # type: ignore[attr-defined]
-    assert json.loads(stdout.getvalue()) == formatted(**CALL) | {
-        "time": json.loads(stdout.getvalue())["time"]
-    }
+    entry = setup.line()  # the JSON writer still writes the same line, through the record
+    assert entry == json.loads(formatter_line(CALL)) | {"time": entry["time"]}
 
 
-def test_a_filter_on_the_access_logger_still_decides(stdout: io.StringIO) -> None:
-    logger = logging.getLogger(logs.ACCESS_LOGGER)
-    refuse = logging.Filter("nothing-matches-this")
-    logger.addFilter(refuse)
-    try:
-        logs.access.write(**CALL)
-    finally:
-        logger.removeFilter(refuse)
-    assert stdout.getvalue() == ""
+def test_a_filter_on_the_access_logger_still_decides(setup: Setup) -> None:
+    setup.logger.addFilter(logging.Filter("nothing-matches-this"))
+    setup.write()
+    assert setup.stream.getvalue() == ""
+
+
+def test_a_logger_that_does_not_propagate_gets_no_fast_line(setup: Setup) -> None:
+    setup.logger.propagate = False
+    setup.write()
+    assert setup.stream.getvalue() == ""  # no handler of its own: INFO goes nowhere
 
 
 @pytest.mark.parametrize("how", ["level WARNING", "disabled"])
-def test_a_silenced_access_logger_is_not_enabled(stdout: io.StringIO, how: str) -> None:
-    logger = logging.getLogger(logs.ACCESS_LOGGER)
+def test_a_silenced_access_logger_is_not_enabled(setup: Setup, how: str) -> None:
+    assert setup.access.enabled()
     if how == "disabled":
-        logger.disabled = True
+        setup.logger.disabled = True
     else:
-        logger.setLevel(logging.WARNING)
+        setup.logger.setLevel(logging.WARNING)
+    assert not setup.access.enabled()
+
+
+def test_off_the_event_loop_every_line_is_flushed_at_once(setup: Setup) -> None:
+    setup.write()
+    assert setup.stream.flushes == 1
+
+
+async def test_lines_of_one_loop_turn_share_one_flush_before_the_loop_waits(
+    setup: Setup,
+) -> None:
+    for _ in range(3):
+        setup.write()
+    assert setup.stream.getvalue().count("\n") == 3
+    assert setup.stream.flushes == 0  # still this turn of the loop
+    await asyncio.sleep(0)  # the next turn runs the flush, scheduled before this task's wake-up
+    assert setup.stream.flushes == 1
+    setup.write()
+    await asyncio.sleep(0)
+    assert setup.stream.flushes == 2
+
+
+def test_configure_puts_the_access_line_on_the_fast_path() -> None:
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    noisy = {name: logging.getLogger(name).level for name in ("botocore", "aiobotocore")}
+    stream = Stream()
+    real, sys.stdout = sys.stdout, stream
     try:
-        assert not logs.access.enabled()
+        logs.configure("INFO", "json")
+        writer = root.handlers[0]
+        direct = logs.access.direct
+        logs.configure("INFO", "text")
+        text_direct = logs.access.direct
     finally:
-        logger.setLevel(logging.NOTSET)
-        logger.disabled = False
-    assert logs.access.enabled()
+        sys.stdout = real
+        logs.access.install(None)
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+        for name, level in noisy.items():
+            logging.getLogger(name).setLevel(level)
+    assert direct is writer
+    assert text_direct is None  # the text format keeps the record path
