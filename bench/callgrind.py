@@ -10,7 +10,8 @@ uvloop) under ``valgrind --tool=callgrind --instr-atstart=no``, against the benc
 upstream, driven by the benchmark's gRPC client process (neither under valgrind). After a
 warm-up, counting is switched on (``callgrind_control -i on``) for a fixed number of calls,
 then the counts are dumped; instructions per call = total ÷ calls, all of the facade's threads
-included (user space only: the kernel's share of a syscall is not counted). Valgrind runs one
+included (user space only: the kernel's share of a syscall is not counted, so the read- and
+write-like syscalls per call, from ``/proc/<pid>/io``, are printed beside). Valgrind runs one
 thread at a time and slows the facade many times over, so this counts work done, not what
 concurrency costs (GIL hand-offs, cache misses, context switches).
 """
@@ -44,6 +45,12 @@ def _totals(out_dir: Path, pid: int) -> int:
                 total += int(line.split()[1])
                 break
     return total
+
+
+def _syscalls(pid: int) -> tuple[int, int]:
+    """(read-like, write-like) syscalls so far (/proc/<pid>/io: syscr, syscw)."""
+    found = dict(line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines())
+    return int(found["syscr"]), int(found["syscw"])
 
 
 def count(
@@ -81,8 +88,9 @@ def count(
         command = {"cmd": "run", "workload": op, "concurrency": concurrency, "ids": ids}
         client.call(command | {"calls": warmup}, timeout=1800)
         _control("-i", "on", str(facade.pid))
-        started = time.monotonic()
+        started, before = time.monotonic(), _syscalls(facade.pid)
         answer = client.call(command | {"calls": calls}, timeout=1800)
+        after = _syscalls(facade.pid)
         _control("-i", "off", str(facade.pid))
         _control("--dump=measured", str(facade.pid))
         if answer["errors"]:
@@ -91,7 +99,13 @@ def count(
         total = _totals(out_dir, facade.pid)
         children.stop(client)
         children.stop(facade)
-    return {"instructions": total, "per_call": total / calls, "wall_s": wall}
+    return {
+        "instructions": total,
+        "per_call": total / calls,
+        "wall_s": wall,
+        "reads_per_call": (after[0] - before[0]) / calls,
+        "writes_per_call": (after[1] - before[1]) / calls,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,7 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"facade ({args.facade_root} {args.facade_args}): {args.op} x {args.calls} at "
         f"{args.concurrency} in flight: "
         f"{found['per_call'] / 1e6:.3f} M instructions/call "
-        f"({found['instructions']:,} in all; counted window {found['wall_s']:.0f} s)"
+        f"({found['instructions']:,} in all; counted window {found['wall_s']:.0f} s); "
+        f"syscalls/call: {found['reads_per_call']:.2f} read-like, "
+        f"{found['writes_per_call']:.2f} write-like"
     )
     return 0
 

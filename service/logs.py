@@ -6,14 +6,12 @@ a botocore debug dump or a third-party logger.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import math
 import re
 import sys
 import time
-import traceback
 from collections.abc import Iterable
 from json.encoder import encode_basestring
 from typing import Any, ClassVar
@@ -121,7 +119,6 @@ class AccessLog:
         self._second = -1
         self._stamp = ""
         self._names: dict[str, str] = {}
-        self._flush_pending = False
 
     def install(self, writer: logging.StreamHandler[Any] | None) -> None:
         self._writer = writer
@@ -129,30 +126,6 @@ class AccessLog:
     def _name(self, name: str) -> str:
         encoded = self._names[name] = _json(name)
         return encoded
-
-    def _flush_soon(self, writer: logging.StreamHandler[Any]) -> None:
-        """One flush (one write to stdout) per turn of the event loop, not one per line.
-
-        The calls that end in the same turn share the syscall; the lines are out before the
-        loop waits again, so nothing is held back. Off the loop, flushed at once.
-        """
-        if self._flush_pending:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self._flush(writer)
-            return
-        self._flush_pending = True
-        loop.call_soon(self._flush, writer)
-
-    def _flush(self, writer: logging.StreamHandler[Any]) -> None:
-        self._flush_pending = False
-        try:
-            writer.flush()  # takes the handler's lock
-        except Exception:
-            if logging.raiseExceptions:  # reported as logging reports a failed write
-                traceback.print_exc(file=sys.stderr)
 
     def enabled(self) -> bool:
         return self._logger.isEnabledFor(logging.INFO)
@@ -205,9 +178,12 @@ class AccessLog:
             lock = writer.lock
             if lock is not None:
                 try:
-                    with lock:  # as Handler.handle: lines from other threads never interleave
+                    # As Handler.handle: lines from other threads never interleave. Flushed
+                    # per line, as StreamHandler does: batching the flush per loop turn was
+                    # measured and saved ~0.25 of 8.5 write syscalls per call at 16 in flight.
+                    with lock:
                         writer.stream.write(line)
-                    self._flush_soon(writer)
+                        writer.stream.flush()
                     return
                 except Exception:  # the record path below reports it, as logging does
                     pass
