@@ -171,8 +171,9 @@ class AccessLog:
                 f', "method": {names.get(method) or self._name(method)}'
                 f', "code": {names.get(code) or self._name(code)}'
                 f', "duration_ms": {_json(duration_ms)}, "request_id": {_json(request_id)}'
-                f', "aws_request_id": {_json(aws_request_id)}'
-                f', "aws_error_code": {_json(aws_error_code)}, "peer": {_json(peer)}}}'
+                f', "aws_request_id": {"null" if aws_request_id is None else _json(aws_request_id)}'
+                f', "aws_error_code": {"null" if aws_error_code is None else _json(aws_error_code)}'
+                f', "peer": {_json(peer)}}}'
             )
             line = redactor(line, patterns=False) + writer.terminator
             lock = writer.lock
