@@ -83,9 +83,15 @@ def count(
         )
         wait_serving(address, port, facade, timeout=900)
         client = start_worker(children, "grpc-client", ["grpc", "--target", address])
-        ids = client.call({"cmd": "ids", "count": max(16, concurrency)})["ids"]
-        client.call({"cmd": "prepare", "ids": ids})
-        command = {"cmd": "run", "workload": op, "concurrency": concurrency, "ids": ids}
+        found = client.call({"cmd": "ids", "count": max(16, concurrency)})
+        client.call({"cmd": "prepare", "ids": found["ids"]})
+        command = {
+            "cmd": "run",
+            "workload": op,
+            "concurrency": concurrency,
+            "ids": found["ids"],
+            "oac_ids": found["oac_ids"],
+        }
         client.call(command | {"calls": warmup}, timeout=1800)
         _control("-i", "on", str(facade.pid))
         started, before = time.monotonic(), _syscalls(facade.pid)
