@@ -11,9 +11,10 @@ upstream, driven by the benchmark's gRPC client process (neither under valgrind)
 warm-up, counting is switched on (``callgrind_control -i on``) for a fixed number of calls,
 then the counts are dumped; instructions per call = total ÷ calls, all of the facade's threads
 included (user space only: the kernel's share of a syscall is not counted, so the read- and
-write-like syscalls per call, from ``/proc/<pid>/io``, are printed beside). Valgrind runs one
-thread at a time and slows the facade many times over, so this counts work done, not what
-concurrency costs (GIL hand-offs, cache misses, context switches).
+write-like syscalls per call, from ``/proc/<pid>/io``, are printed beside; they include
+valgrind's own, about 4-5x what the facade makes natively, so compare them only with each
+other). Valgrind runs one thread at a time and slows the facade many times over, so this counts
+work done, not what concurrency costs (GIL hand-offs, cache misses, context switches).
 """
 
 from __future__ import annotations
