@@ -36,6 +36,10 @@ class Redactor:
         # Short strings would redact ordinary words; real secrets are long.
         self._secrets.update(s for s in secrets if s and len(s) >= 8)
 
+    def discard(self, secrets: Iterable[str | None]) -> None:
+        """Forget secrets that are no longer used (rotated credentials long expired)."""
+        self._secrets.difference_update(s for s in secrets if s)
+
     def __call__(self, text: str, *, patterns: bool = True) -> str:
         for secret in self._secrets:
             if secret in text:
