@@ -47,6 +47,8 @@ ROLE_SOURCE = "aws-role-arn"
 # botocore's windows (15 min advisory, 10 min mandatory) would refresh on every call for
 # credentials that live minutes (or seconds in tests); scale them to the lifetime instead.
 ADVISORY_WINDOW, MANDATORY_WINDOW = 900.0, 600.0
+# After a failed refresh, the next attempt waits (doubling) from the first to the ceiling.
+RETRY_FIRST, RETRY_CEILING = 0.2, 30.0
 # Static keys never expire by themselves; they are re-read when AWS refuses them.
 _NEVER = timedelta(days=365 * 100)
 # Secrets of this many past generations stay in the redactor (older ones are long expired, and
@@ -111,21 +113,27 @@ class _ObservedFetch:
         self.current: Metadata | None = None
         self.credentials: FacadeCredentials | None = None
         self._retry_at: datetime | None = None
+        self._failures = 0
+        self._last_cause = ""
+        self._lifetime = 0.0
         self._generations: deque[tuple[str | None, ...]] = deque()
 
     async def __call__(self) -> Metadata:
         held, now = self.current, _now()
-        # Shortly after a failure: keep the held credentials, without asking again yet.
-        if held is not None and self._retry_at is not None and now < self._retry_at < _expiry(held):
-            return held
+        if self._retry_at is not None and now < self._retry_at:
+            # Shortly after a failure: do not ask again yet (one call per pause, not every call).
+            if held is not None and _expiry(held) > now:
+                return held
+            raise CredentialsRefreshFailed(self.source, self._last_cause)
         try:
             metadata = dict(await self._fetch())
             expires = _expiry(metadata)
         except Exception as error:
             return self._failed(error)
-        self._retry_at = None
+        self._retry_at, self._failures = None, 0
         self._remember(metadata)
         lifetime = (expires - _now()).total_seconds()
+        self._lifetime = lifetime
         self._stats.observe(self.source, "success", expires)
         if self.credentials is not None:
             self.credentials.tune(lifetime)
@@ -144,26 +152,35 @@ class _ObservedFetch:
         return metadata
 
     def _failed(self, error: Exception) -> Metadata:
-        held = self.current
-        now = _now()
+        held, now = self.current, _now()
         valid = held is not None and _expiry(held) > now
+        self._failures += 1
+        self._last_cause = cause_of(error)
         self._stats.observe(self.source, "failure", None)
         log.error(
             "aws credentials refresh failed",
             extra={
                 "fields": {
                     "source": self.source,
-                    "cause": cause_of(error),
+                    "cause": self._last_cause,
                     "held_expires": _iso(_expiry(held)) if held is not None else None,
                     "using_held": valid,
+                    "failures": self._failures,
                 }
             },
         )
-        if held is not None and valid:
-            left = (_expiry(held) - now).total_seconds()
-            self._retry_at = now + timedelta(seconds=min(30.0, max(0.2, left / 8)))
+        if held is None:  # at start: nothing to fall back on, and nobody to retry for
+            raise CredentialsRefreshFailed(self.source, self._last_cause) from error
+        self._retry_at = now + timedelta(seconds=self.pause())
+        if valid:
             return held
-        raise CredentialsRefreshFailed(self.source, cause_of(error)) from error
+        raise CredentialsRefreshFailed(self.source, self._last_cause) from error
+
+    def pause(self) -> float:
+        """Seconds before the next attempt after a failure: doubling from 0.2 s, up to a
+        quarter of the credentials' lifetime (within 0.2-30 s)."""
+        ceiling = min(RETRY_CEILING, max(RETRY_FIRST, self._lifetime / 4))
+        return min(ceiling, RETRY_FIRST * 2.0 ** (self._failures - 1))
 
     def _remember(self, metadata: Metadata) -> None:
         self.current = metadata

@@ -106,3 +106,6 @@ def configure(level: str, fmt: str = "json") -> None:
     # drowns the access log. Opt in with the botocore logger explicitly if ever needed.
     for noisy in ("botocore", "aiobotocore", "aioboto3", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # service.credentials logs each failed refresh once, at ERROR; aiobotocore's WARNING with a
+    # traceback for the same failure would only double it.
+    logging.getLogger("aiobotocore.credentials").setLevel(logging.ERROR)
