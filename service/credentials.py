@@ -4,14 +4,14 @@ every refresh visible (one log line, a counter, a gauge of the seconds left).
 How it fits aiobotocore: the chain (env keys, profile with ``role_arn`` + ``source_profile`` or
 ``web_identity_token_file``, IRSA, the container endpoint of EKS Pod Identity / ECS, SSO,
 instance metadata) stays the chain's job. What it found is wrapped in a
-:class:`FacadeCredentials`, an ``AioRefreshableCredentials`` built with the public
-``create_from_metadata(metadata, refresh_using=..., method=...)``, whose ``refresh_using`` is an
-:class:`_ObservedFetch` around the chain's own fetcher: aiobotocore keeps deciding *when* to
-refresh (on a call, inside its advisory / mandatory windows; no timer loop of ours), and the
-wrapper sees each refresh. The one private read is the chain's fetcher itself
-(``RefreshableCredentials._refresh_using``): botocore has no public accessor for it, and
-rebuilding every provider's fetcher here would restate the chain. ``--aws-role-arn`` adds a
-public ``AioAssumeRoleCredentialFetcher`` on top of whatever the chain found.
+:class:`FacadeCredentials`, an ``AioRefreshableCredentials`` built with its public
+constructor, whose ``refresh_using`` is an :class:`_ObservedFetch` around the chain's own
+fetcher: aiobotocore keeps deciding *when* to refresh (on a call, inside its advisory /
+mandatory windows; no timer loop of ours), and the wrapper sees each refresh. The one private
+read is the chain's fetcher itself (``RefreshableCredentials._refresh_using``): botocore has no
+public accessor for it, and rebuilding every provider's fetcher here would restate the chain.
+``--aws-role-arn`` adds a public ``AioAssumeRoleCredentialFetcher`` on top of whatever the
+chain found.
 
 The wrapped credentials reach the client through a provider registered as the session's
 ``credential_provider`` component (public botocore API), so the one long-lived client signs
@@ -222,10 +222,16 @@ class FacadeCredentials(AioRefreshableCredentials):  # type: ignore[misc]
         observed = _ObservedFetch(source, fetch, stats)
         metadata = await observed()
         advisory, mandatory = windows((_expiry(metadata) - _now()).total_seconds())
-        credentials: FacadeCredentials = cls.create_from_metadata(
-            metadata,
+        # The public constructor (create_from_metadata cannot pass a clock): a UTC clock is
+        # ~8 us cheaper per signed call than botocore's default tzlocal() one.
+        credentials = cls(
+            access_key=metadata["access_key"],
+            secret_key=metadata["secret_key"],
+            token=metadata["token"],
+            expiry_time=_expiry(metadata),
             refresh_using=observed,
             method=source,
+            time_fetcher=_now,
             advisory_timeout=advisory,
             mandatory_timeout=mandatory,
         )
