@@ -76,6 +76,9 @@ class CloudFrontClient:
     ) -> AsyncIterator[CloudFrontClient]:
         core = get_session()
         region = settings.aws_region or core.get_config_variable("region") or DEFAULT_REGION
+        # Also for the STS clients the chain creates (a profile's role_arn + source_profile),
+        # which otherwise fail with "You must specify a region" where none is configured.
+        core.set_config_variable("region", region)
         explicit = None
         if credentials is not None:
             explicit = {
