@@ -8,18 +8,20 @@ refreshed" and "aws credentials refresh failed" lines); the 60 s bound only stop
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from service.emulator import Emulator
-from service.emulator.sts import RoleRule
+from service.emulator import Emulator, FaultRule
+from service.emulator.sts import RoleRule, TemporaryCredentials
 from tests.process import FacadeProcess, facade_process, run_cli
 from tests.reliability.conftest import Figures
 from tests.reliability.support import LIST, Outcome, S, Stub, error_infos, outcome
@@ -87,6 +89,14 @@ class Calls:
             if record.get("message") == message
             and (source is None or record.get("source") == source)
         ]
+
+    def intervals(self, source: str) -> list[float]:
+        """Seconds between consecutive fetches of `source`, from the log lines' times."""
+        times = [
+            datetime.fromisoformat(str(record["time"]).replace("Z", "+00:00"))
+            for record in self.logged(REFRESHED, source)
+        ]
+        return [round((b - a).total_seconds(), 2) for a, b in itertools.pairwise(times)]
 
     def codes(self) -> Counter[str]:
         return Counter(ended.code.name for ended in self.outcomes)
@@ -171,7 +181,13 @@ async def test_irsa_credentials_rotate_with_no_failed_call(
     async with calls_to(emulator, env=irsa(token_file)) as calls:
         await calls.until(rotated(calls, "assume-role-with-web-identity"))
     used = set(cloudfront_keys(emulator))
-    figures.record(irsa={"calls": dict(calls.codes()), "keys_used": len(used)})
+    figures.record(
+        irsa={
+            "calls": dict(calls.codes()),
+            "keys_used": len(used),
+            "refresh_intervals_s": calls.intervals("assume-role-with-web-identity"),
+        }
+    )
     assert calls.codes() == {"OK": len(calls.outcomes)}
     assert len(used) >= ROTATIONS
     assert used <= set(issued_keys(emulator, "AssumeRoleWithWebIdentity"))
@@ -183,7 +199,13 @@ async def test_pod_identity_credentials_rotate_with_no_failed_call(
     async with calls_to(emulator, env=pod_identity(emulator, container_token_file)) as calls:
         await calls.until(rotated(calls, "container-role"))
     used = set(cloudfront_keys(emulator))
-    figures.record(pod_identity={"calls": dict(calls.codes()), "keys_used": len(used)})
+    figures.record(
+        pod_identity={
+            "calls": dict(calls.codes()),
+            "keys_used": len(used),
+            "refresh_intervals_s": calls.intervals("container-role"),
+        }
+    )
     assert calls.codes() == {"OK": len(calls.outcomes)}
     assert len(used) >= ROTATIONS
     assert used <= set(issued_keys(emulator, "ContainerCredentials"))
@@ -197,7 +219,13 @@ async def test_a_role_in_another_account_signs_the_calls_and_rotates(
         await calls.until(rotated(calls, "aws-role-arn"))
     used = set(cloudfront_keys(emulator))
     assumed = [e for e in emulator.sts.request_log if e.action == "AssumeRole"]
-    figures.record(cross_account={"calls": dict(calls.codes()), "keys_used": len(used)})
+    figures.record(
+        cross_account={
+            "calls": dict(calls.codes()),
+            "keys_used": len(used),
+            "refresh_intervals_s": calls.intervals("aws-role-arn"),
+        }
+    )
     assert calls.codes() == {"OK": len(calls.outcomes)}
     assert BASE_KEY not in used
     assert used <= {e.issued for e in assumed}
@@ -282,19 +310,9 @@ async def test_sts_down_keeps_the_held_credentials_until_they_expire_then_calls_
     assert recovered.code is S.OK
 
 
-async def test_no_rotated_secret_or_session_token_reaches_the_log(
-    emulator: Emulator, token_file: Path
-) -> None:
-    env = irsa(token_file, **ONE_ATTEMPT)
-    async with calls_to(emulator, "--log-level", "DEBUG", env=env) as calls:
-        await calls.until(rotated(calls, "assume-role-with-web-identity"))
-        emulator.sts.available = False
-        await calls.until(lambda ended: ended.code is not S.OK)
-    logs = await calls.proc.output()
-    issued = emulator.credentials.issued()
-    assert len(issued) >= ROTATIONS + 1
-    assert '"level": "DEBUG"' in logs, "the run must really log at DEBUG"
-    leaked = [
+def leaks(text: str, issued: list[TemporaryCredentials]) -> list[tuple[str, str]]:
+    """(key id suffix, what) for each issued key, secret or token found in `text`."""
+    return [
         (creds.access_key_id[-4:], name)
         for creds in issued
         for name, secret in (
@@ -302,6 +320,37 @@ async def test_no_rotated_secret_or_session_token_reaches_the_log(
             ("secret key", creds.secret_access_key),
             ("session token", creds.session_token),
         )
-        if secret in logs
+        if secret in text
     ]
-    assert leaked == []
+
+
+async def test_no_rotated_secret_or_session_token_reaches_the_log_or_a_caller(
+    emulator: Emulator, token_file: Path
+) -> None:
+    env = irsa(token_file, **ONE_ATTEMPT)
+    async with calls_to(emulator, "--log-level", "DEBUG", env=env) as calls:
+        await calls.until(rotated(calls, "assume-role-with-web-identity"))
+        # AWS quoting the signing material back (as SignatureDoesNotMatch does): only the
+        # redactor, told of each generation as it is fetched, keeps it from the caller.
+        latest = emulator.credentials.issued()[-1]
+        emulator.add_fault(
+            FaultRule(
+                error_code="AccessDenied",
+                http_status=403,
+                times=1,
+                message=f"denied: token {latest.session_token} secret "
+                f"{latest.secret_access_key} key {latest.access_key_id}",
+            )
+        )
+        echoed = await calls.one()
+        emulator.sts.available = False
+        await calls.until(lambda ended: ended.code is not S.OK)
+    logs = await calls.proc.output()
+    issued = emulator.credentials.issued()
+    assert len(issued) >= ROTATIONS + 1
+    assert '"level": "DEBUG"' in logs, "the run must really log at DEBUG"
+    assert echoed.code is S.PERMISSION_DENIED
+    assert echoed.error is not None
+    assert "denied: token [REDACTED]" in echoed.message
+    assert leaks(f"{echoed.error.details()} {echoed.error.trailing_metadata()!r}", issued) == []
+    assert leaks(logs, issued) == []
