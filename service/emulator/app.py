@@ -146,6 +146,7 @@ class Emulator:
         self._request_log_limit = request_log_limit
         self.credentials = CredentialRegistry(clock)
         self._auth = Authenticator(credentials, session_token, registry=self.credentials)
+        self._parking = Parking()
         self.sts_enabled = sts
         self.sts = StsEmulator(
             self.credentials,
@@ -153,12 +154,12 @@ class Emulator:
             session_token,
             request_log_limit=request_log_limit,
             request_id=_request_id.get,
+            parking=self._parking,
         )
         self._account_limit = account_limit
         self._stores = self._new_stores()
         self._faults = FaultInjector(self._new_rng("faults"))
         self.request_log: list[RequestRecord] = []
-        self._parking = Parking()
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
 

@@ -9,6 +9,7 @@ advance it instead of sleeping.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import secrets
 import string
@@ -17,13 +18,14 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 from service.emulator import sigv4
 from service.emulator.model import ApiError
+from service.emulator.parking import Parking, Stopped
 from service.emulator.wire import REQUEST_ID_HEADER, escape
 
 NAMESPACE: Final = "https://sts.amazonaws.com/doc/2011-06-15/"
@@ -128,7 +130,11 @@ class RoleRule:
 
 @dataclass(frozen=True, slots=True)
 class StsRecord:
-    """One STS or container endpoint request; ``outcome`` is "ok" or the error code."""
+    """One STS or container endpoint request; ``outcome`` is "ok" or the error code.
+
+    ``signed_by`` is the access key id an AssumeRole's signature names (verified when the
+    outcome is ok); ``issued`` the access key id handed out. Never secrets or tokens.
+    """
 
     action: str | None
     role_arn: str | None
@@ -181,12 +187,34 @@ def _assumed_role_user(role_arn: str, session_name: str) -> str:
     )
 
 
+_CONFIG_FIELDS: Final = frozenset(
+    {"available", "hold", "roles", "container_token", "container_lifetime", "container_role_arn"}
+)
+
+
+def _role_rule(arn: object, data: object) -> RoleRule:
+    if not isinstance(arn, str) or not arn or not isinstance(data, dict):
+        raise ValueError("roles must map role ARNs to objects")
+    unknown = set(data) - {"external_id", "web_identity_token", "lifetime"}
+    if unknown:
+        raise ValueError(f"unknown role field {sorted(unknown)[0]!r}")
+    for name in ("external_id", "web_identity_token"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            raise ValueError(f"{name} must be a string or null")
+    lifetime = data.get("lifetime", 900.0)
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int | float):
+        raise ValueError("lifetime must be a number of seconds")
+    return RoleRule(data.get("external_id"), data.get("web_identity_token"), float(lifetime))
+
+
 class StsEmulator:
     """STS's AssumeRole and AssumeRoleWithWebIdentity, and the container endpoint.
 
     Configure at any time from a test: ``roles``, ``available``, ``container_token`` (the
     ``Authorization`` header the container endpoint requires; None accepts any),
-    ``container_lifetime`` and ``container_role_arn``.
+    ``container_lifetime`` and ``container_role_arn``. ``hold`` parks every STS and
+    container request in the emulator's hold (``wait_held``/``release_held``) before it is
+    answered, by the configuration as it is at release: a refresh caught in flight.
     """
 
     def __init__(
@@ -198,8 +226,11 @@ class StsEmulator:
         container_path: str = CONTAINER_PATH,
         request_log_limit: int | None = 100_000,
         request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        parking: Parking | None = None,
     ) -> None:
         self._request_id = request_id
+        self._parking = parking if parking is not None else Parking()
+        self.hold = False
         self.registry = registry
         self.roles: dict[str, RoleRule] = {}
         self.available = True
@@ -221,6 +252,53 @@ class StsEmulator:
     def clear_request_log(self) -> None:
         self.request_log.clear()
 
+    def state(self) -> dict[str, Any]:
+        """The configuration as JSON (the container token only as whether one is set)."""
+        return {
+            "available": self.available,
+            "hold": self.hold,
+            "roles": {arn: dataclasses.asdict(rule) for arn, rule in self.roles.items()},
+            "container_path": self.container_path,
+            "container_token_set": self.container_token is not None,
+            "container_lifetime": self.container_lifetime,
+            "container_role_arn": self.container_role_arn,
+        }
+
+    def configure(self, data: Mapping[str, Any]) -> None:
+        """Apply decoded JSON: any of ``available``, ``roles`` (added or replaced, by ARN),
+        ``container_token``, ``container_lifetime``, ``container_role_arn``.
+
+        Checks everything first, so a bad field changes nothing.
+        """
+        unknown = set(data) - _CONFIG_FIELDS
+        if unknown:
+            raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
+        available = data.get("available", self.available)
+        if not isinstance(available, bool):
+            raise ValueError("available must be true or false")
+        hold = data.get("hold", self.hold)
+        if not isinstance(hold, bool):
+            raise ValueError("hold must be true or false")
+        roles = data.get("roles", {})
+        if not isinstance(roles, dict):
+            raise ValueError("roles must be an object of role ARN to rule")
+        rules = {arn: _role_rule(arn, rule) for arn, rule in roles.items()}
+        token = data.get("container_token", self.container_token)
+        if token is not None and not isinstance(token, str):
+            raise ValueError("container_token must be a string or null")
+        lifetime = data.get("container_lifetime", self.container_lifetime)
+        if isinstance(lifetime, bool) or not isinstance(lifetime, int | float) or lifetime <= 0:
+            raise ValueError("container_lifetime must be a positive number of seconds")
+        role_arn = data.get("container_role_arn", self.container_role_arn)
+        if role_arn is not None and not isinstance(role_arn, str):
+            raise ValueError("container_role_arn must be a string or null")
+        self.available = available
+        self.hold = hold
+        self.roles.update(rules)
+        self.container_token = token
+        self.container_lifetime = float(lifetime)
+        self.container_role_arn = role_arn
+
     def _log(self, record: StsRecord) -> None:
         log = self.request_log
         log.append(record)
@@ -233,13 +311,14 @@ class StsEmulator:
     async def handle_query(self, request: web.Request) -> web.Response:
         request_id = self._request_id()
         body = await request.read()
+        held = await self._held()
         params = dict(request.query)
         params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         action = params.get("Action")
         role_arn = params.get("RoleArn")
         signed_by: str | None = None
         try:
-            if not self.available:
+            if not self.available or not held:
                 raise ApiError("ServiceUnavailable", _UNAVAILABLE, 503)
             if action not in (ASSUME_ROLE, ASSUME_ROLE_WITH_WEB_IDENTITY) or (
                 params.get("Version") != VERSION
@@ -250,6 +329,8 @@ class StsEmulator:
                     400,
                 )
             if action == ASSUME_ROLE:
+                # Logged even when refused (an expired key, say); verified when the outcome is ok.
+                signed_by = sigv4.access_key_of(request.headers)
                 signed_by = self._auth.check(
                     request.method, request.raw_path, request.headers, body
                 )
@@ -319,8 +400,9 @@ class StsEmulator:
     # -- the container credentials endpoint -----------------------------------------
 
     async def handle_container(self, request: web.Request) -> web.Response:
+        held = await self._held()
         role_arn = self.container_role_arn
-        if not self.available:
+        if not held or not self.available:
             return self._container_error("ServiceUnavailable", _UNAVAILABLE, 503)
         token = self.container_token
         if token is not None and request.headers.get("Authorization") != token:
@@ -341,6 +423,16 @@ class StsEmulator:
                 "Expiration": iso8601(credentials.expiration),
             }
         )
+
+    async def _held(self) -> bool:
+        """Wait out a hold; False when the emulator stopped meanwhile."""
+        if not self.hold:
+            return True
+        try:
+            await self._parking.hold()
+        except Stopped:
+            return False
+        return True
 
     def _container_error(self, code: str, message: str, status: int) -> web.Response:
         self._log(

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import botocore
 import pytest
 from aiobotocore.credentials import AioContainerProvider
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from service.emulator import Emulator, RoleRule, StsRecord
@@ -26,6 +34,7 @@ from tests.emulator.emulator_helpers import (
     make_sts_client,
 )
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ROLE = "arn:aws:iam::111122223333:role/facade"
 WEB_TOKEN = "eyJhbGciOiJSUzI1NiJ9.projected-service-account-token"
 EXTERNAL_ID = "cloudfront-facade-external-id"
@@ -211,6 +220,12 @@ async def test_assume_role_signed_by_expired_temporary_credentials_is_expired_to
         with pytest.raises(ClientError) as caught:
             await chained.assume_role(RoleArn=ROLE, RoleSessionName="hop", ExternalId=EXTERNAL_ID)
     assert error_of(caught) == ("ExpiredToken", 403)
+    refused = emulator.sts.request_log[-1]
+    assert (refused.signed_by, refused.issued, refused.outcome) == (
+        first["AccessKeyId"],
+        None,
+        "ExpiredToken",
+    )
 
 
 # -- the container credentials endpoint ---------------------------------------------------
@@ -355,6 +370,34 @@ async def test_unavailable_container_endpoint_answers_503(emulator: Emulator) ->
     assert emulator.credentials.issued() == []
 
 
+async def test_a_held_sts_request_is_answered_on_release_by_the_configuration_then(
+    emulator: Emulator, sts: Any
+) -> None:
+    emulator.sts.hold = True
+    pending = asyncio.ensure_future(web_identity(sts))
+    await asyncio.wait_for(emulator.wait_held(1), timeout=60)
+    assert emulator.credentials.issued() == []
+    emulator.sts.available = False
+    emulator.release_held()
+    with pytest.raises(ClientError) as caught:
+        await asyncio.wait_for(pending, timeout=60)
+    assert error_of(caught) == ("ServiceUnavailable", 503)
+
+
+async def test_a_held_container_request_issues_credentials_on_release(emulator: Emulator) -> None:
+    emulator.sts.hold = True
+    url = emulator.base_url + emulator.sts.container_path
+    async with aiohttp.ClientSession(headers={"Authorization": CONTAINER_TOKEN}) as session:
+        pending = asyncio.ensure_future(session.get(url))
+        await asyncio.wait_for(emulator.wait_held(1), timeout=60)
+        assert emulator.credentials.issued() == []
+        emulator.release_held()
+        async with await asyncio.wait_for(pending, timeout=60) as response:
+            assert response.status == 200
+    [issued] = emulator.credentials.issued()
+    assert issued.source == "ContainerCredentials"
+
+
 async def test_request_log_records_action_role_signer_issued_key_and_outcome(
     emulator: Emulator, sts: Any
 ) -> None:
@@ -382,3 +425,131 @@ async def test_without_sts_the_emulator_serves_no_sts(emulator_factory: Emulator
             await sts.assume_role(RoleArn=ROLE, RoleSessionName="xa")
     # The CloudFront catch-all answers: there is no CloudFront resource at "/".
     assert error_of(caught) == ("NotFound", 404)
+
+
+# -- the signing scope ----------------------------------------------------------------------
+
+
+def signed_headers(url: str, service: str, body: bytes) -> dict[str, str]:
+    """Headers of a POST signed by the static test key for ``service``."""
+    request = AWSRequest(
+        method="POST",
+        url=url,
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), service, "us-east-1").add_auth(request)
+    return dict(request.headers.items())
+
+
+@pytest.mark.parametrize(
+    ("service", "status"),
+    [pytest.param("sts", 200, id="sts"), pytest.param("cloudfront", 403, id="cloudfront")],
+)
+async def test_assume_role_must_be_signed_for_sts(
+    emulator: Emulator, service: str, status: int
+) -> None:
+    body = urlencode(
+        {
+            "Action": "AssumeRole",
+            "Version": "2011-06-15",
+            "RoleArn": ROLE,
+            "RoleSessionName": "raw",
+            "ExternalId": EXTERNAL_ID,
+        }
+    ).encode()
+    url = emulator.base_url + "/"
+    headers = signed_headers(url, service, body)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=body, headers=headers) as response,
+    ):
+        assert response.status == status
+        text = await response.text()
+    assert ("Credential should be scoped to correct service: 'sts'" in text) == (status == 403)
+
+
+# -- the admin API and the standalone emulator ----------------------------------------------
+
+
+async def test_admin_configures_roles_and_availability(emulator: Emulator) -> None:
+    role = "arn:aws:iam::444455556666:role/other"
+    body = {"available": False, "roles": {role: {"web_identity_token": "t", "lifetime": 5}}}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{emulator.base_url}/_emulator/sts", json=body) as response,
+    ):
+        assert response.status == 200
+        state = await response.json()
+    assert emulator.sts.roles[role] == RoleRule(web_identity_token="t", lifetime=5.0)
+    assert emulator.sts.available is False
+    assert state["roles"][role]["lifetime"] == 5.0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"available": "no"}, id="available-not-bool"),
+        pytest.param({"roles": {ROLE: {"lifetime": 0}}}, id="lifetime-zero"),
+        pytest.param({"roles": {ROLE: {"colour": "red"}}}, id="unknown-role-field"),
+        pytest.param({"container_lifetime": -1}, id="container-lifetime-negative"),
+        pytest.param({"surprise": 1}, id="unknown-field"),
+    ],
+)
+async def test_admin_refuses_bad_sts_configuration_and_changes_nothing(
+    emulator: Emulator, body: dict[str, Any]
+) -> None:
+    before = emulator.sts.state()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{emulator.base_url}/_emulator/sts", json=body) as response,
+    ):
+        assert response.status == 400
+        assert (await response.json())["error"]
+    assert emulator.sts.state() == before
+
+
+async def test_admin_lists_sts_requests(emulator: Emulator, sts: Any) -> None:
+    issued = (await web_identity(sts))["Credentials"]["AccessKeyId"]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{emulator.base_url}/_emulator/sts/requests") as response,
+    ):
+        [record] = (await response.json())["requests"]
+    assert (record["action"], record["issued"], record["outcome"]) == (
+        "AssumeRoleWithWebIdentity",
+        issued,
+        "ok",
+    )
+
+
+async def test_standalone_emulator_with_sts_serves_the_container_endpoint() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "service.emulator",
+        "--port",
+        "0",
+        "--sts",
+        "--container-token",
+        CONTAINER_TOKEN,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        url = (await asyncio.wait_for(process.stdout.readline(), timeout=60)).decode().strip()
+        headers = {"Authorization": CONTAINER_TOKEN}
+        async with (
+            aiohttp.ClientSession(headers=headers) as session,
+            session.get(f"{url}/_emulator/container-credentials") as response,
+        ):
+            assert response.status == 200
+            assert (await response.json())["AccessKeyId"].startswith("ASIA")
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
