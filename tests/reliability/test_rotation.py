@@ -310,6 +310,34 @@ async def test_sts_down_keeps_the_held_credentials_until_they_expire_then_calls_
     assert recovered.code is S.OK
 
 
+async def test_calls_go_on_with_the_held_credentials_while_a_refresh_waits_on_sts(
+    emulator: Emulator, token_file: Path, figures: Figures
+) -> None:
+    # 12 s credentials: the refresh starts with 6 s left, and calls would wait for it only in
+    # the last 3 s; the checks below take a fraction of that.
+    emulator.sts.roles[WEB_ROLE] = RoleRule(web_identity_token=WEB_TOKEN, lifetime=12.0)
+    async with calls_to(emulator, env=irsa(token_file)) as calls:
+        emulator.sts.hold = True
+        parked = asyncio.ensure_future(emulator.wait_held(1))
+        # This caller's call that starts the refresh waits with it; the others must not.
+        pacer = asyncio.ensure_future(calls.until(lambda _: parked.done()))
+        await asyncio.wait_for(parked, WITHIN)
+        start_key = cloudfront_keys(emulator)[-1]
+        during = [await asyncio.wait_for(calls.one(), WITHIN) for _ in range(5)]
+        signed_during = cloudfront_keys(emulator)[-5:]
+        emulator.sts.hold = False
+        emulator.release_held()
+        await asyncio.wait_for(pacer, WITHIN)
+        after = await asyncio.wait_for(calls.one(), WITHIN)
+        signed_after = cloudfront_keys(emulator)[-1]
+    figures.record(refresh_in_flight={"calls": dict(calls.codes())})
+    assert [ended.code for ended in during] == [S.OK] * 5
+    assert signed_during == [start_key] * 5
+    assert after.code is S.OK
+    assert signed_after != start_key
+    assert calls.codes() == {"OK": len(calls.outcomes)}
+
+
 def leaks(text: str, issued: list[TemporaryCredentials]) -> list[tuple[str, str]]:
     """(key id suffix, what) for each issued key, secret or token found in `text`."""
     return [
