@@ -100,6 +100,10 @@ def _expiry(metadata: Metadata) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _keys(metadata: Metadata) -> tuple[Any, ...]:
+    return (metadata.get("access_key"), metadata.get("secret_key"), metadata.get("token"))
+
+
 class _ObservedFetch:
     """The refresh callable handed to aiobotocore: runs the real fetcher, and logs, counts and
     registers secrets with the redactor. After a failure it keeps handing back the credentials
@@ -131,6 +135,10 @@ class _ObservedFetch:
         except Exception as error:
             return self._failed(error)
         self._retry_at, self._failures = None, 0
+        if held is not None and _keys(held) == _keys(metadata):
+            # Nothing new (static keys re-read after a refusal, a fetcher's cache): no refresh
+            # to report.
+            return metadata
         self._remember(metadata)
         lifetime = (expires - _now()).total_seconds()
         self._lifetime = lifetime
@@ -249,12 +257,6 @@ class FacadeCredentials(AioRefreshableCredentials):  # type: ignore[misc]
     def held(self) -> tuple[str | None, ...]:
         """The keys held now, without refreshing (for comparing, never for logging)."""
         return (self._access_key, self._secret_key, self._token)
-
-    def expires_at(self) -> datetime | None:
-        held = self._observed.current
-        if held is None or _expiry(held) - _now() > _NEVER / 2:
-            return None
-        return _expiry(held)
 
     async def renew(self, rejected: tuple[str | None, ...]) -> bool:
         """AWS refused the keys `rejected` (a :attr:`held` value): fetch anew unless someone
