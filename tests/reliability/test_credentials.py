@@ -120,7 +120,14 @@ async def test_a_rewritten_shared_credentials_file_is_picked_up_without_a_restar
                 rotated = await list_once(facade.address)
                 facade.signal()
                 assert await facade.wait() == 0
+    reads = [
+        record
+        for record in facade.records()
+        if record.get("message") == "aws credentials refreshed"
+        and record.get("source") == "shared-credentials-file"
+    ]
     figures.record(file_rotation=[o.code.name for o in (wrong, fixed, rotated)])
     assert blames_the_facade(wrong)
     assert fixed.code is S.OK
     assert rotated.code is S.OK
+    assert len(reads) == 3  # at start, the fixed secret, the new key
