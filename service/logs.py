@@ -38,6 +38,10 @@ class Redactor:
         # Short strings would redact ordinary words; real secrets are long.
         self._secrets.update(s for s in secrets if s and len(s) >= 8)
 
+    def discard(self, secrets: Iterable[str | None]) -> None:
+        """Forget secrets that are no longer used (rotated credentials long expired)."""
+        self._secrets.difference_update(s for s in secrets if s)
+
     def __call__(self, text: str, *, patterns: bool = True) -> str:
         for secret in self._secrets:
             if secret in text:
@@ -225,3 +229,6 @@ def configure(level: str, fmt: str = "json") -> None:
     # drowns the access log. Opt in with the botocore logger explicitly if ever needed.
     for noisy in ("botocore", "aiobotocore", "aioboto3", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # service.credentials logs each failed refresh once, at ERROR; aiobotocore's WARNING with a
+    # traceback for the same failure would only double it.
+    logging.getLogger("aiobotocore.credentials").setLevel(logging.ERROR)
