@@ -280,8 +280,9 @@ async def test_the_aws_config_profile_route_assumes_the_role(
 async def test_sts_down_keeps_the_held_credentials_until_they_expire_then_calls_recover(
     emulator: Emulator, token_file: Path, figures: Figures
 ) -> None:
-    # Longer-lived credentials: the first failed refresh comes with half their life left.
-    emulator.sts.roles[WEB_ROLE] = RoleRule(web_identity_token=WEB_TOKEN, lifetime=8.0)
+    # Longer-lived credentials: the first failed refresh comes with half their life (6 s) left,
+    # ample for the one call that must still succeed on them on a loaded machine.
+    emulator.sts.roles[WEB_ROLE] = RoleRule(web_identity_token=WEB_TOKEN, lifetime=12.0)
     async with calls_to(emulator, env=irsa(token_file, **ONE_ATTEMPT)) as calls:
         await calls.one()
         emulator.sts.available = False
@@ -313,9 +314,9 @@ async def test_sts_down_keeps_the_held_credentials_until_they_expire_then_calls_
 async def test_calls_go_on_with_the_held_credentials_while_a_refresh_waits_on_sts(
     emulator: Emulator, token_file: Path, figures: Figures
 ) -> None:
-    # 12 s credentials: the refresh starts with 6 s left, and calls would wait for it only in
-    # the last 3 s; the checks below take a fraction of that.
-    emulator.sts.roles[WEB_ROLE] = RoleRule(web_identity_token=WEB_TOKEN, lifetime=12.0)
+    # 16 s credentials: the refresh starts with 8 s left, and calls would wait for it only in
+    # the last 4 s; the checks below take a fraction of that, even on a loaded machine.
+    emulator.sts.roles[WEB_ROLE] = RoleRule(web_identity_token=WEB_TOKEN, lifetime=16.0)
     async with calls_to(emulator, env=irsa(token_file)) as calls:
         emulator.sts.hold = True
         parked = asyncio.ensure_future(emulator.wait_held(1))
