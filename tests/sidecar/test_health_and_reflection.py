@@ -94,7 +94,6 @@ async def test_an_open_health_watch_does_not_hold_the_drain(
                 health_pb2.HealthCheckRequest(service="")
             )
             assert (await watch.read()).status == SERVING
-            loop = asyncio.get_running_loop()
-            began = loop.time()
-            await facade.drain(grace=10.0)
-            assert loop.time() - began < 2.0
+            # An hour of grace: were the watch holding the drain, the 60 s safety net would
+            # fail the test; no clock is raced.
+            await asyncio.wait_for(facade.drain(grace=3600.0), 60)
