@@ -34,6 +34,20 @@ OAI_STEPS = [
 ]
 OAC_STEPS = ["create", "get", "get-config", "update", "list", "delete", "get-deleted"]
 OAC_SERVICE = "cloudfront.v1.OriginAccessControlService"
+# How each client reports the two errors its OAI lifecycle provokes (see error_seen).
+NOT_FOUND_SEEN = {
+    "code": "NOT_FOUND",
+    "reason": "NO_SUCH_CLOUD_FRONT_ORIGIN_ACCESS_IDENTITY",
+    "domain": "cloudfront.amazonaws.com",
+    "awsErrorCode": "NoSuchCloudFrontOriginAccessIdentity",
+}
+STALE_ETAG_SEEN = {
+    "code": "ABORTED",
+    "reason": "PRECONDITION_FAILED",
+    "domain": "cloudfront.amazonaws.com",
+    "awsErrorCode": "PreconditionFailed",
+}
+OAC_NOT_FOUND_REASON = "NO_SUCH_ORIGIN_ACCESS_CONTROL"
 
 
 def in_ci() -> bool:
@@ -75,10 +89,18 @@ class ClientRun:
     output: str
 
 
-async def run_client(argv: Sequence[str], env: Mapping[str, str]) -> ClientRun:
+async def run_client(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    cwd: Path | None = None,
+) -> ClientRun:
     """Run a client to its end; it prints a JSON summary as its last line either way."""
     process = await asyncio.create_subprocess_exec(
-        *argv, env=dict(env), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        *argv,
+        cwd=cwd,
+        env=dict(env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), RUN_TIMEOUT)
@@ -113,3 +135,13 @@ async def served_services(address: str) -> list[str]:
         async for response in responses:
             return [service.name for service in response.list_services_response.service]
     return []
+
+
+def error_seen(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of a client's report of one error that the tests compare."""
+    return {
+        "code": report.get("code"),
+        "reason": report.get("reason"),
+        "domain": report.get("domain"),
+        "awsErrorCode": report.get("metadata", {}).get("awsErrorCode"),
+    }
