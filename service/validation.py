@@ -224,7 +224,10 @@ def _enum_check(field: FieldDescriptor, shape: Shape) -> Check | None:
 
         return check_string
     enum = field.enum_type
-    by_aws = {enum_value_name(enum, value): value for value in allowed_values}
+    try:
+        by_aws = {enum_value_name(enum, value): value for value in allowed_values}
+    except ContractMismatch as error:  # the naming rule's own check: a start-up failure here
+        raise CoverageError(str(error)) from None
     offered = {v.name: v for v in enum.values if v.number != 0}
     unknown_to_aws = sorted(set(offered) - set(by_aws))
     if unknown_to_aws:
