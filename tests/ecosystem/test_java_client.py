@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from tests.conftest import served_services
 from tests.ecosystem.conftest import REPO_ROOT
 from tests.ecosystem.toolchains import (
     NOT_FOUND_SEEN,
@@ -26,7 +27,6 @@ from tests.ecosystem.toolchains import (
     require,
     require_oac,
     run_client,
-    served_services,
 )
 from tests.process import FacadeProcess, facade_process
 

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from tests.ecosystem.conftest import REPO_ROOT
 
@@ -123,18 +121,6 @@ def require_oac(services: Sequence[str]) -> None:
     if in_ci():
         pytest.fail(message)
     pytest.skip(message)
-
-
-async def served_services(address: str) -> list[str]:
-    """The services a facade lists through reflection."""
-    async with grpc.aio.insecure_channel(address) as channel:
-        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
-        responses = stub.ServerReflectionInfo(
-            iter([reflection_pb2.ServerReflectionRequest(list_services="")])
-        )
-        async for response in responses:
-            return [service.name for service in response.list_services_response.service]
-    return []
 
 
 def error_seen(report: Mapping[str, Any]) -> dict[str, Any]:
