@@ -6,7 +6,8 @@ first: Throttling is a 400), then by its family in :data:`FAMILIES` (``NoSuch*``
 which has a rule for every status). An error answer with no AWS error code (a proxy's page) is
 ``UPSTREAM_HTTP_ERROR``, by status. Transport failures and facade-side failures have their own
 rows in :data:`LOCAL_ERRORS`; an exception none of these name is not mapped here at all: the
-interceptor answers INTERNAL. The README's error table is this module, written out.
+interceptor answers INTERNAL. The error tables of docs/api-and-errors.md ("Errors") are this
+module, written out (tests/test_docs.py checks them against it).
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ def _non_negative(value: Any) -> bool:
 
 def test_quick_bench_writes_the_expected_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    # 100 calls a phase: enough for every measured process to cost at least a few clock ticks.
+    # 100 calls a phase: enough for every measured process to cost at least a few clock ticks;
+    # the soak and the burst need only run (their figures are checked for presence and sign).
     completed = subprocess.run(
         [
             sys.executable,
@@ -40,9 +41,9 @@ def test_quick_bench_writes_the_expected_json(tmp_path: Path) -> None:
             "--rounds",
             "1",
             "--soak-calls",
-            "300",
-            "--burst-calls",
             "100",
+            "--burst-calls",
+            "50",
             "--json",
             str(out),
         ],
@@ -90,7 +91,7 @@ def test_quick_bench_writes_the_expected_json(tmp_path: Path) -> None:
     else:
         assert "facade CPU by part: not measured" in completed.stdout
 
-    assert doc["burst"]["calls"] == 100
+    assert doc["burst"]["calls"] == 50
     assert doc["burst"]["errors"] == 0
     assert _positive(doc["burst"]["with_s"])
     assert _positive(doc["burst"]["without_s"])

@@ -246,12 +246,14 @@ async def test_malformed_upstream_body_is_unavailable(stub: Stub, emulator: Emul
 async def test_upstream_read_timeout_is_unavailable(facade_factory: FacadeFactory) -> None:
     async with facade_factory(aws_read_timeout=0.2) as facade:
         assert facade.emulator is not None
-        facade.emulator.add_fault(FaultRule(latency=1.0, times=1))
+        # Held until released: only the facade's read timeout can end the call.
+        facade.emulator.add_fault(FaultRule(hold=True, times=1))
         async with grpc.aio.insecure_channel(facade.address) as channel:
             with pytest.raises(grpc.aio.AioRpcError) as failure:
                 await pb_grpc.OriginAccessIdentityServiceStub(
                     channel
                 ).GetCloudFrontOriginAccessIdentity(GET)
+        facade.emulator.release_held()
     assert failure.value.code() is S.UNAVAILABLE
     assert error_info(failure.value).reason == "UPSTREAM_READ_TIMEOUT"
 
@@ -274,32 +276,29 @@ async def test_unreachable_upstream_is_unavailable(
     assert error_info(failure.value).reason == "UPSTREAM_UNREACHABLE"
 
 
-async def test_deadline_bounds_the_aws_call(stub: Stub, emulator: Emulator) -> None:
-    emulator.add_fault(FaultRule(latency=2.0, times=1))
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+async def test_deadline_bounds_the_aws_call(stub: Stub, emulator: Emulator, facade: Facade) -> None:
+    # Upstream holds the request and never answers on its own: the deadline alone ends the call.
+    emulator.add_fault(FaultRule(hold=True, times=1))
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         await stub.GetCloudFrontOriginAccessIdentity(GET, timeout=0.3)
     assert failure.value.code() is S.DEADLINE_EXCEEDED
-    assert loop.time() - started < 1.5
+    # The facade lets go of the call while upstream still holds it (60 s: a safety net only).
+    await asyncio.wait_for(facade.guard.wait_idle(), 60)
+    emulator.release_held()
 
 
 async def test_cancelled_call_cancels_the_upstream_request(
     stub: Stub, emulator: Emulator, facade: Facade
 ) -> None:
-    emulator.add_fault(FaultRule(latency=1.0, times=1))
+    emulator.add_fault(FaultRule(hold=True, times=1))
     call = stub.GetCloudFrontOriginAccessIdentity(GET)
-    for _ in range(100):
-        if facade.guard.in_flight:
-            break
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(emulator.wait_held(1), 60)  # the call has reached upstream
     assert facade.guard.in_flight == 1
     call.cancel()
-    for _ in range(100):
-        if not facade.guard.in_flight:
-            break
-        await asyncio.sleep(0.01)
-    assert facade.guard.in_flight == 0  # the handler (and its upstream request) was cancelled
+    # The handler (and its upstream request) is cancelled although upstream never answered.
+    await asyncio.wait_for(facade.guard.wait_idle(), 60)
+    assert facade.guard.in_flight == 0
+    emulator.release_held()
 
 
 async def test_request_ids_come_back_in_trailing_metadata(stub: Stub, emulator: Emulator) -> None:

@@ -109,3 +109,28 @@ def oac_config(
     if description is not None:
         config["Description"] = description
     return config
+
+
+def fill(value: Any, resource_id: str, etag: str) -> Any:
+    """An error table's request parameters with "{id}" and "{etag}" of the existing resource."""
+    if isinstance(value, dict):
+        return {key: fill(item, resource_id, etag) for key, item in value.items()}
+    if isinstance(value, str):
+        return value.replace("{id}", resource_id).replace("{etag}", etag)
+    return value
+
+
+def arrange(emulator: Emulator, cf: Any, resource_id: str, options: dict[str, Any]) -> None:
+    """Set up what an error table's row asks for: the resource in use, an account limit, or a
+    request body sent in place of the one botocore serialises."""
+    if options.get("in_use"):
+        emulator.mark_in_use(resource_id)
+    if "account_limit" in options:
+        emulator.account_limit = options["account_limit"]
+    if "body" in options:
+        body: bytes = options["body"]
+
+        def replace_body(request: Any, **_: Any) -> None:
+            request.data = body
+
+        cf.meta.events.register("before-sign.cloudfront.*", replace_body)
