@@ -25,16 +25,16 @@ def config(
     name: str,
     description: str = "",
     *,
-    signing_protocol: int = SIGV4,
-    signing_behavior: int = ALWAYS,
-    origin_type: int = S3,
+    signing_protocol: oac.OriginAccessControlSigningProtocols.ValueType = SIGV4,
+    signing_behavior: oac.OriginAccessControlSigningBehaviors.ValueType = ALWAYS,
+    origin_type: oac.OriginAccessControlOriginTypes.ValueType = S3,
 ) -> oac.OriginAccessControlConfig:
     return oac.OriginAccessControlConfig(
         name=name,
         description=description,
-        signing_protocol=signing_protocol,  # type: ignore[arg-type]
-        signing_behavior=signing_behavior,  # type: ignore[arg-type]
-        origin_access_control_origin_type=origin_type,  # type: ignore[arg-type]
+        signing_protocol=signing_protocol,
+        signing_behavior=signing_behavior,
+        origin_access_control_origin_type=origin_type,
     )
 
 
