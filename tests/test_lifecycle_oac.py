@@ -185,9 +185,7 @@ async def test_every_enum_value_is_sent_as_its_aws_value_and_read_back(
     ) == (protocol, behavior, origin_type)
 
 
-async def test_an_empty_description_is_a_real_value_sent_to_aws(
-    stub: Stub, emulator: Emulator
-) -> None:
+async def test_an_empty_description_reads_back_empty(stub: Stub, emulator: Emulator) -> None:
     created = await create(stub, "oac-empty-description", "")
     assert created.origin_access_control.origin_access_control_config.description == ""
     assert emulator.controls()[0].description == ""
