@@ -26,6 +26,7 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from service.call import NO_ANSWER, Upstream, upstream
+from service.credentials import CredentialsRefreshFailed
 from service.logs import LOGGER, redactor
 
 AWS_DOMAIN = "cloudfront.amazonaws.com"
@@ -90,11 +91,19 @@ AWS_ERRORS: Mapping[str, Rule] = {
     "InvalidClientTokenId": _CREDENTIALS,
     "SignatureDoesNotMatch": _CREDENTIALS,
     "ExpiredToken": _CREDENTIALS,
+    "ExpiredTokenException": _CREDENTIALS,
     "MissingAuthenticationToken": _CREDENTIALS,
     "IncompleteSignature": _CREDENTIALS,
     # The facade built a request AWS could not read: a bug on our side, not the caller's.
     "MissingBody": _FACADE_BUG,
     "InconsistentQuantities": _FACADE_BUG,
+}
+
+#: AWS codes about the facade's own credentials that the caller sees under a facade reason: an
+#: AWS reason such as EXPIRED_TOKEN would read as the caller's token having expired.
+FACADE_CREDENTIAL_REASONS: Mapping[str, str] = {
+    "ExpiredToken": "AWS_CREDENTIALS_EXPIRED",
+    "ExpiredTokenException": "AWS_CREDENTIALS_EXPIRED",
 }
 
 #: Error families by name, for codes AWS_ERRORS does not name. CloudFront's model has 17
@@ -173,6 +182,12 @@ LOCAL_ERRORS: Sequence[tuple[type[BaseException], Rule, str, str]] = (
         _CREDENTIALS,
         "AWS_CREDENTIALS_MISSING",
         "the facade's AWS credentials are incomplete",
+    ),
+    (
+        CredentialsRefreshFailed,
+        _CREDENTIALS,
+        "AWS_CREDENTIALS_REFRESH_FAILED",
+        "the facade's AWS credentials expired and could not be refreshed",
     ),
     (
         boto.ConnectTimeoutError,
@@ -307,9 +322,10 @@ def from_client_error(error: boto.ClientError) -> MappedError:
     if rule.detail is Detail.CREDENTIALS:
         metadata["credentials"] = "facade"
         message = f"CloudFront refused the facade's AWS credentials: {message}"
-    error_info = error_details_pb2.ErrorInfo(
-        reason=upper_snake(code), domain=AWS_DOMAIN, metadata=metadata
-    )
+    reason, domain = upper_snake(code), AWS_DOMAIN
+    if code in FACADE_CREDENTIAL_REASONS:
+        reason, domain = FACADE_CREDENTIAL_REASONS[code], FACADE_DOMAIN
+    error_info = error_details_pb2.ErrorInfo(reason=reason, domain=domain, metadata=metadata)
     return MappedError(
         code=rule.code,
         message=message,

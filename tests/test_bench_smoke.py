@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-WORKLOADS = ("mixed", "get", "update", "list")
+WORKLOADS = ("mixed", "get", "update", "list", "get-oac")
 
 
 def _positive(value: Any) -> bool:
@@ -79,6 +79,16 @@ def test_quick_bench_writes_the_expected_json(tmp_path: Path) -> None:
         assert _positive(ratios["cpu_ratio"])
         assert isinstance(ratios["added_p50_ms"], float)
         assert isinstance(ratios["added_p99_ms"], float)
+
+    split = doc["cpu_split"]
+    if split["unavailable"] is None:  # py-spy is a dev dependency, but may lack ptrace rights
+        for workload in WORKLOADS:
+            parts = split["workloads"][workload]["cpu_s_per_call"]
+            assert set(parts) == {"grpc", "loop_cython", "access_log", "facade", "sdk", "other"}
+            assert all(_non_negative(seconds) for seconds in parts.values())
+            assert _positive(sum(parts.values()))
+    else:
+        assert "facade CPU by part: not measured" in completed.stdout
 
     assert doc["burst"]["calls"] == 100
     assert doc["burst"]["errors"] == 0

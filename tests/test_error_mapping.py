@@ -56,6 +56,7 @@ AWS_ROWS = [
     ("InvalidClientTokenId", 403, S.UNAUTHENTICATED, None),
     ("SignatureDoesNotMatch", 403, S.UNAUTHENTICATED, None),
     ("ExpiredToken", 400, S.UNAUTHENTICATED, None),
+    ("ExpiredTokenException", 400, S.UNAUTHENTICATED, None),
     ("MissingAuthenticationToken", 403, S.UNAUTHENTICATED, None),
     ("IncompleteSignature", 400, S.UNAUTHENTICATED, None),
     ("RealtimeLogConfigOwnerMismatch", 401, S.PERMISSION_DENIED, None),
@@ -91,8 +92,22 @@ UPPER_SNAKE = {
 REASON = re.compile(r"[A-Z][A-Z0-9_]+[A-Z0-9]")  # google.rpc.ErrorInfo's rule for a reason
 
 
+# The facade's own temporary credentials expired: its reason, in its domain, so that no caller
+# reads EXPIRED_TOKEN as its own token having expired.
+FACADE_REASONS = {
+    "ExpiredToken": "AWS_CREDENTIALS_EXPIRED",
+    "ExpiredTokenException": "AWS_CREDENTIALS_EXPIRED",
+}
+
+
 def expected_reason(aws_code: str) -> str:
+    if aws_code in FACADE_REASONS:
+        return FACADE_REASONS[aws_code]
     return UPPER_SNAKE.get(aws_code) or re.sub(r"(?<!^)(?=[A-Z])", "_", aws_code).upper()
+
+
+def expected_domain(aws_code: str) -> str:
+    return "cloudfront-facade" if aws_code in FACADE_REASONS else "cloudfront.amazonaws.com"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -141,7 +156,7 @@ async def test_aws_error_maps_to_its_grpc_status(
     error = failure.value
     assert error.code() is grpc_code
     info = error_info(error)
-    assert info.domain == "cloudfront.amazonaws.com"
+    assert info.domain == expected_domain(aws_code)
     assert REASON.fullmatch(info.reason)
     assert info.reason == expected_reason(aws_code)
     assert info.metadata["awsErrorCode"] == aws_code

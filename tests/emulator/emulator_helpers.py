@@ -52,6 +52,27 @@ def make_client(
     return client
 
 
+def make_sts_client(
+    target: Emulator | str,
+    config: Config | None = None,
+    *,
+    access_key: str = ACCESS_KEY,
+    secret_key: str = SECRET_KEY,
+    session_token: str | None = None,
+) -> AbstractAsyncContextManager[Any]:
+    """A real aioboto3 STS client for an emulator started with ``sts=True``."""
+    client: AbstractAsyncContextManager[Any] = _SESSION.client(
+        "sts",
+        endpoint_url=target if isinstance(target, str) else target.base_url,
+        region_name=REGION,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        aws_session_token=session_token,
+        config=config,
+    )
+    return client
+
+
 def assert_client_error(error: ClientError, code: str, status: int) -> None:
     """The code and status match, and the error carries the response's request id."""
     response: dict[str, Any] = error.response
