@@ -1,7 +1,8 @@
 // Command lifecycle runs the whole origin access identity lifecycle against a cloudfront-facade:
 // create -> get -> get config -> update (with the ETag) -> update with the stale ETag (ABORTED)
 // -> list -> delete -> get (NOT_FOUND), and prints the google.rpc.ErrorInfo of the two failed
-// calls. With -oac it then runs the same six RPCs of cloudfront.v1.OriginAccessControlService.
+// calls. With -oac it then runs the same six RPCs of cloudfront.v1.OriginAccessControlService,
+// and a second create of the same name, reading the name from the ALREADY_EXISTS ErrorInfo.
 //
 //	./lifecycle -addr 127.0.0.1:50051
 //	./lifecycle -addr unix:/run/cloudfront-facade/facade.sock -oac
@@ -49,6 +50,7 @@ type Summary struct {
 	Aborted   *ErrorReport `json:"aborted,omitempty"`
 	OacSteps  []string     `json:"oacSteps,omitempty"`
 	OacAbsent *ErrorReport `json:"oacNotFound,omitempty"`
+	OacTaken  *ErrorReport `json:"oacAlreadyExists,omitempty"`
 	Error     string       `json:"error,omitempty"`
 	Code      string       `json:"code,omitempty"`
 }
@@ -334,6 +336,18 @@ func oacLifecycle(c caller, client cloudfrontv1.OriginAccessControlServiceClient
 		return errors.New("OAC list did not contain the updated control")
 	}
 	summary.OacSteps = append(summary.OacSteps, "list")
+
+	// A second control of the same name is ALREADY_EXISTS, and its ErrorInfo names the name: how
+	// a caller whose first create lost its answer finds what it made (list, match the name).
+	_, err = client.CreateOriginAccessControl(ctx, &cloudfrontv1.CreateOriginAccessControlRequest{
+		OriginAccessControlConfig: oacConfig(name, "a second one"),
+	})
+	if summary.OacTaken, err = expectFailure(err, codes.AlreadyExists, "oac-create-again"); err != nil {
+		return err
+	}
+	if summary.OacTaken.Metadata["name"] != name {
+		return errors.New("the OAC ALREADY_EXISTS ErrorInfo does not carry the name")
+	}
 
 	if _, err := client.DeleteOriginAccessControl(ctx, &cloudfrontv1.DeleteOriginAccessControlRequest{Id: id, IfMatch: etag}); err != nil {
 		return err

@@ -1,7 +1,8 @@
 // Runs the whole origin access identity lifecycle against a cloudfront-facade:
 // create -> get -> get config -> update (with the ETag) -> update with the stale ETag (ABORTED)
 // -> list -> delete -> get (NOT_FOUND), and prints the google.rpc.ErrorInfo of the two failed
-// calls. With --oac it then runs the same six RPCs of cloudfront.v1.OriginAccessControlService.
+// calls. With --oac it then runs the same six RPCs of cloudfront.v1.OriginAccessControlService,
+// and a second create of the same name, reading the name from the ALREADY_EXISTS ErrorInfo.
 //
 //   java -cp "$CLASSPATH" Lifecycle --addr 127.0.0.1:50051 [--oac] [--token-file FILE]
 //
@@ -88,6 +89,7 @@ public final class Lifecycle {
   ErrorReport notFound;
   ErrorReport aborted;
   ErrorReport oacNotFound;
+  ErrorReport oacAlreadyExists;
 
   Lifecycle(ManagedChannel channel, String token, long deadlineMs) {
     var oaiStub = OriginAccessIdentityServiceGrpc.newBlockingStub(channel);
@@ -316,6 +318,16 @@ public final class Lifecycle {
       expect(found, "OAC list did not contain the updated control");
       oacSteps.add("list");
 
+      // A second control of the same name is ALREADY_EXISTS, and its ErrorInfo names the name:
+      // how a caller whose first create lost its answer finds what it made (list, match it).
+      oacAlreadyExists = expectFailure(() -> oac().createOriginAccessControl(
+              CreateOriginAccessControlRequest.newBuilder()
+                  .setOriginAccessControlConfig(oacConfig(name, "a second one", always))
+                  .build()),
+          Status.Code.ALREADY_EXISTS, "oac-create-again");
+      expect(name.equals(oacAlreadyExists.info().getMetadataMap().get("name")),
+          "the OAC ALREADY_EXISTS ErrorInfo does not carry the name");
+
       oac().deleteOriginAccessControl(
           DeleteOriginAccessControlRequest.newBuilder().setId(id).setIfMatch(etag).build());
       deleted = true;
@@ -417,6 +429,9 @@ public final class Lifecycle {
     }
     if (lifecycle.oacNotFound != null) {
       summary.append(",\"oacNotFound\":").append(lifecycle.oacNotFound.json());
+    }
+    if (lifecycle.oacAlreadyExists != null) {
+      summary.append(",\"oacAlreadyExists\":").append(lifecycle.oacAlreadyExists.json());
     }
     if (error != null) {
       summary.append(",\"error\":").append(quote(error));

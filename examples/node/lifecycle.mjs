@@ -1,6 +1,8 @@
 // Runs the whole origin access identity lifecycle against a cloudfront-facade:
 // create -> get -> get config -> update (with the ETag) -> list -> delete -> get (NOT_FOUND),
-// and prints the google.rpc.ErrorInfo the facade attached to the failed call.
+// and prints the google.rpc.ErrorInfo the facade attached to the failed call. Then the origin
+// access control lifecycle: create -> get -> get config -> update -> list -> create the same
+// name again (ALREADY_EXISTS, whose ErrorInfo names the taken name) -> delete.
 //
 //   FACADE_ADDR=127.0.0.1:50051 node lifecycle.mjs
 //   FACADE_ADDR=unix:/run/cloudfront-facade/facade.sock node lifecycle.mjs
@@ -20,13 +22,16 @@ import protobuf from 'protobufjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PROTO_ROOT = path.resolve(HERE, '../../protos');
-const PROTO_FILE = 'cloudfront/v1/origin_access_identity_service.proto';
+const PROTO_FILES = [
+  'cloudfront/v1/origin_access_identity_service.proto',
+  'cloudfront/v1/origin_access_control_service.proto',
+];
 const ADDRESS = process.env.FACADE_ADDR || '127.0.0.1:50051';
 const DEADLINE_MS = Number(process.env.FACADE_DEADLINE_MS || 10_000);
 const TOKEN_FILE = process.env.FACADE_TOKEN_FILE || '';
 
 // The service, loaded straight from the .proto: no generated code. Fields are camelCase.
-const definition = protoLoader.loadSync(PROTO_FILE, {
+const definition = protoLoader.loadSync(PROTO_FILES, {
   includeDirs: [PROTO_ROOT],
   keepCase: false,
   longs: String,
@@ -34,7 +39,8 @@ const definition = protoLoader.loadSync(PROTO_FILE, {
   defaults: true,
   oneofs: true,
 });
-const { OriginAccessIdentityService } = grpc.loadPackageDefinition(definition).cloudfront.v1;
+const { OriginAccessIdentityService, OriginAccessControlService } =
+  grpc.loadPackageDefinition(definition).cloudfront.v1;
 
 // Just the three google.rpc / google.protobuf messages needed to read a rich error, declared
 // inline (field numbers as in google/rpc/status.proto and google/rpc/error_details.proto).
@@ -223,12 +229,110 @@ async function lifecycle(client, steps) {
   throw new Unexpected('get after delete succeeded');
 }
 
+// Enum fields travel as their proto names (enums: String above).
+const OAC_CONFIG = {
+  signingProtocol: 'ORIGIN_ACCESS_CONTROL_SIGNING_PROTOCOLS_SIGV4',
+  signingBehavior: 'ORIGIN_ACCESS_CONTROL_SIGNING_BEHAVIORS_ALWAYS',
+  originAccessControlOriginType: 'ORIGIN_ACCESS_CONTROL_ORIGIN_TYPES_S3',
+};
+
+async function controlLifecycle(client, steps) {
+  const name = `node-example-${Date.now()}-${process.pid}`;
+  const state = { id: null, etag: null };
+  try {
+    const created = await unary(client, 'CreateOriginAccessControl', {
+      originAccessControlConfig: { name, description: 'created by examples/node', ...OAC_CONFIG },
+    });
+    const control = created.response.originAccessControl;
+    expect(control?.id, 'create returned no control id');
+    expect(created.response.etag, 'create returned no ETag');
+    expect(control.originAccessControlConfig.signingBehavior === OAC_CONFIG.signingBehavior,
+      'create lost the signing behavior');
+    Object.assign(state, { id: control.id, etag: created.response.etag });
+    log('oac-create', { id: state.id, etag: state.etag, name });
+    steps.push('oac-create');
+
+    const got = await unary(client, 'GetOriginAccessControl', { id: state.id });
+    expect(got.response.originAccessControl.id === state.id, 'get returned another id');
+    expect(got.response.etag === state.etag, 'get returned another ETag than create');
+    log('oac-get', { id: state.id, etag: got.response.etag });
+    steps.push('oac-get');
+
+    const config = await unary(client, 'GetOriginAccessControlConfig', { id: state.id });
+    expect(config.response.originAccessControlConfig.name === name, 'get-config lost the name');
+    log('oac-config', { name, etag: config.response.etag });
+    steps.push('oac-get-config');
+
+    const updated = await unary(client, 'UpdateOriginAccessControl', {
+      id: state.id,
+      ifMatch: config.response.etag,
+      originAccessControlConfig: { name, description: 'updated by examples/node', ...OAC_CONFIG },
+    });
+    const newConfig = updated.response.originAccessControl.originAccessControlConfig;
+    expect(newConfig.description === 'updated by examples/node', 'update lost the description');
+    expect(updated.response.etag && updated.response.etag !== state.etag, 'update kept the ETag');
+    state.etag = updated.response.etag;
+    log('oac-update', { description: JSON.stringify(newConfig.description), etag: state.etag });
+    steps.push('oac-update');
+
+    // The recovery for a create whose answer was lost: list, find by name, compare config.
+    const found = await findByName(client, name);
+    expect(found !== null, 'list did not contain the control');
+    expect(found.description === 'updated by examples/node', 'list shows a stale description');
+    log('oac-list', { found: found.id, name: found.name });
+    steps.push('oac-list');
+
+    let taken = null;
+    try {
+      await unary(client, 'CreateOriginAccessControl', {
+        originAccessControlConfig: { name, description: 'a second one', ...OAC_CONFIG },
+      });
+    } catch (error) {
+      expect(error.code === grpc.status.ALREADY_EXISTS,
+        `a second create failed with ${STATUS_NAMES[error.code]}, not ALREADY_EXISTS`);
+      taken = errorInfoOf(error);
+    }
+    expect(taken !== null, 'a second create of the same name succeeded');
+    expect(taken.metadata.name === name, 'the ALREADY_EXISTS ErrorInfo does not name the name');
+    log('oac-taken', { code: 'ALREADY_EXISTS', reason: taken.reason, name: taken.metadata.name });
+    steps.push('oac-already-exists');
+
+    await unary(client, 'DeleteOriginAccessControl', { id: state.id, ifMatch: state.etag });
+    const deletedId = state.id;
+    state.id = null;
+    log('oac-delete', { id: deletedId });
+    steps.push('oac-delete');
+    return { id: deletedId, alreadyExists: taken };
+  } finally {
+    if (state.id !== null) {
+      await unary(client, 'DeleteOriginAccessControl', { id: state.id, ifMatch: state.etag })
+        .catch(() => {});
+    }
+  }
+}
+
+/** The summary of the control named `name`, paging through the list; null if absent. */
+async function findByName(client, name) {
+  let marker = '';
+  for (let page = 0; page < 100; page += 1) {
+    const { response } = await unary(client, 'ListOriginAccessControls', { marker, maxItems: 100 });
+    const list = response.originAccessControlList;
+    const found = list.items.find((item) => item.name === name);
+    if (found) return found;
+    if (!list.isTruncated) return null;
+    marker = list.nextMarker;
+  }
+  return null;
+}
+
 async function main() {
   const client = new OriginAccessIdentityService(ADDRESS, grpc.credentials.createInsecure());
+  const controls = new OriginAccessControlService(ADDRESS, grpc.credentials.createInsecure());
   const steps = [];
   try {
     const result = await lifecycle(client, steps);
-    console.log(JSON.stringify({ ok: true, address: ADDRESS, steps, ...result }));
+    const oac = await controlLifecycle(controls, steps);
+    console.log(JSON.stringify({ ok: true, address: ADDRESS, steps, ...result, oac }));
     return 0;
   } catch (error) {
     const summary = { ok: false, address: ADDRESS, steps, error: error.message };
@@ -239,6 +343,7 @@ async function main() {
     return 1;
   } finally {
     client.close();
+    controls.close();
   }
 }
 

@@ -128,6 +128,12 @@ async def test_go_client_runs_the_whole_oac_lifecycle(
     assert run.code == 0, run.output
     assert run.summary["oacSteps"] == OAC_STEPS
     assert run.summary["oacNotFound"]["reason"] == OAC_NOT_FOUND_REASON
+    taken = run.summary["oacAlreadyExists"]
+    assert (taken["code"], taken["reason"]) == (
+        "ALREADY_EXISTS",
+        "ORIGIN_ACCESS_CONTROL_ALREADY_EXISTS",
+    )
+    assert taken["metadata"]["name"].startswith("go-example-")
 
 
 async def test_go_client_exits_non_zero_when_no_facade_answers(

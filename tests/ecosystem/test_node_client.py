@@ -66,6 +66,13 @@ async def test_node_client_runs_the_whole_lifecycle(
         "list",
         "delete",
         "get-deleted",
+        "oac-create",
+        "oac-get",
+        "oac-get-config",
+        "oac-update",
+        "oac-list",
+        "oac-already-exists",
+        "oac-delete",
     ]
 
 
@@ -82,6 +89,16 @@ async def test_node_client_decodes_the_error_info_of_the_failed_get(
     )
 
 
+async def test_node_client_reads_the_taken_name_from_an_oac_already_exists(
+    node_example: Path, child_env: dict[str, str], facade: Facade
+) -> None:
+    _, summary, output = await run_example(node_example, child_env, facade.address)
+    taken = summary["oac"]["alreadyExists"]
+    assert taken["reason"] == "ORIGIN_ACCESS_CONTROL_ALREADY_EXISTS", output
+    assert taken["domain"] == "cloudfront.amazonaws.com"
+    assert taken["metadata"]["name"].startswith("node-example-")
+
+
 async def test_node_client_leaves_no_identity_behind(
     node_example: Path, child_env: dict[str, str], facade: Facade
 ) -> None:
@@ -89,6 +106,7 @@ async def test_node_client_leaves_no_identity_behind(
     assert code == 0, output
     assert facade.emulator is not None
     assert facade.emulator.identities() == []
+    assert facade.emulator.controls() == []
 
 
 async def test_node_client_works_over_a_unix_socket_with_a_token(

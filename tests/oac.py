@@ -1,0 +1,79 @@
+"""Request builders and names for the OAC service, as tests/conftest.py has them for OAI.
+
+Kept beside conftest.py rather than in it so that OAI's builders keep their short names.
+"""
+
+from __future__ import annotations
+
+import botocore.session
+
+from service._gen.cloudfront.v1 import origin_access_control_service_pb2 as oac
+from service._gen.cloudfront.v1 import origin_access_control_service_pb2_grpc as oac_grpc
+
+Stub = oac_grpc.OriginAccessControlServiceStub
+
+#: The service under test, and its RPC names, from the descriptor the facade serves.
+OAC_SERVICE = oac.DESCRIPTOR.services_by_name["OriginAccessControlService"]
+RPCS = tuple(method.name for method in OAC_SERVICE.methods)
+
+SIGV4 = oac.ORIGIN_ACCESS_CONTROL_SIGNING_PROTOCOLS_SIGV4
+ALWAYS = oac.ORIGIN_ACCESS_CONTROL_SIGNING_BEHAVIORS_ALWAYS
+S3 = oac.ORIGIN_ACCESS_CONTROL_ORIGIN_TYPES_S3
+
+
+def config(
+    name: str,
+    description: str = "",
+    *,
+    signing_protocol: oac.OriginAccessControlSigningProtocols.ValueType = SIGV4,
+    signing_behavior: oac.OriginAccessControlSigningBehaviors.ValueType = ALWAYS,
+    origin_type: oac.OriginAccessControlOriginTypes.ValueType = S3,
+) -> oac.OriginAccessControlConfig:
+    return oac.OriginAccessControlConfig(
+        name=name,
+        description=description,
+        signing_protocol=signing_protocol,
+        signing_behavior=signing_behavior,
+        origin_access_control_origin_type=origin_type,
+    )
+
+
+def create_request(name: str, description: str = "") -> oac.CreateOriginAccessControlRequest:
+    return oac.CreateOriginAccessControlRequest(
+        origin_access_control_config=config(name, description)
+    )
+
+
+def update_request(
+    control_id: str, etag: str, name: str, description: str = ""
+) -> oac.UpdateOriginAccessControlRequest:
+    return oac.UpdateOriginAccessControlRequest(
+        id=control_id, if_match=etag, origin_access_control_config=config(name, description)
+    )
+
+
+def delete_request(control_id: str, etag: str) -> oac.DeleteOriginAccessControlRequest:
+    return oac.DeleteOriginAccessControlRequest(id=control_id, if_match=etag)
+
+
+def get_request(control_id: str) -> oac.GetOriginAccessControlRequest:
+    return oac.GetOriginAccessControlRequest(id=control_id)
+
+
+LIST = oac.ListOriginAccessControlsRequest()
+
+
+async def create(
+    stub: Stub, name: str, description: str = ""
+) -> oac.CreateOriginAccessControlResponse:
+    return await stub.CreateOriginAccessControl(create_request(name, description), timeout=60)
+
+
+def _oac_path() -> str:
+    model = botocore.session.get_session().get_service_model("cloudfront")
+    uri: str = model.operation_model("ListOriginAccessControls").http["requestUri"]
+    return uri
+
+
+#: The OAC collection's path, from botocore's model: /2020-05-31/origin-access-control
+OAC_PATH = _oac_path()
