@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -23,6 +23,9 @@ from service import errors
 from service.call import CallState, abort, current_call
 from service.logs import ACCESS_LOGGER, LOGGER
 from service.metrics import Metrics
+
+if TYPE_CHECKING:
+    from service.tracing import Tracing
 
 log = logging.getLogger(LOGGER)
 access_log = logging.getLogger(ACCESS_LOGGER)
@@ -43,11 +46,13 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         max_request_bytes: int,
         token: str | None,
         metrics: Metrics | None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._limit = max_concurrency
         self._max_request_bytes = max_request_bytes
         self._token = token.encode() if token else None
         self._metrics = metrics
+        self._tracing = tracing
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -74,12 +79,11 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         # Health, reflection and streaming calls stay open to probes: no auth, no limit.
         if handler is None or handler.unary_unary is None or not method.startswith(GUARDED_PREFIX):
             return handler
+        behavior: Behavior = handler.unary_unary  # type: ignore[assignment]
+        if self._tracing is not None:  # decided once per method: no cost per call when off
+            behavior = self._tracing.wrap(method, behavior)
         wrapped = grpc.unary_unary_rpc_method_handler(
-            self._guard(
-                method,
-                handler.unary_unary,  # type: ignore[arg-type]
-                handler.request_deserializer,
-            ),
+            self._guard(method, behavior, handler.request_deserializer),
             request_deserializer=None,  # decoded in the guard, so bad bytes get a clear status
             response_serializer=handler.response_serializer,
         )
@@ -202,6 +206,7 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                         "request_id": state.request_id,
                         "aws_request_id": state.aws_request_id,
                         "aws_error_code": state.aws_code,
+                        "trace_id": state.trace_id,
                         "peer": context.peer(),
                     }
                 },
