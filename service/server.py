@@ -164,6 +164,8 @@ def _start_tracing(settings: Settings, stack: AsyncExitStack) -> Tracing | None:
         raise StartupError(
             "--otel", f"needs the otel extra (pip install 'cloudfront-facade[otel]'): {error}"
         ) from None
+    except ValueError as error:  # opentelemetry.propagate checks the names when imported
+        raise StartupError("OTEL_PROPAGATORS", str(error)) from None
     tracing = Tracing(os.environ)
     stack.push_async_callback(tracing.shutdown)
     return tracing

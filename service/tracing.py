@@ -24,7 +24,7 @@ import grpc
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.botocore import AiobotocoreInstrumentor
 from opentelemetry.propagators.composite import CompositePropagator
-from opentelemetry.propagators.textmap import TextMapPropagator
+from opentelemetry.propagators.textmap import Getter, TextMapPropagator
 from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -39,6 +39,20 @@ DEFAULT_SERVICE_NAME = "cloudfront-facade"
 # Always kept: Dapr, Envoy and the OpenTelemetry SDKs send these. OTEL_PROPAGATORS adds others
 # (xray for X-Amzn-Trace-Id), it never removes the W3C ones.
 W3C_PROPAGATORS = ("tracecontext", "baggage")
+
+
+class MetadataGetter(Getter[Mapping[str, Any]]):
+    """gRPC metadata keys are lower case; propagators ask for ``X-Amzn-Trace-Id`` too."""
+
+    def get(self, carrier: Mapping[str, Any], key: str) -> list[str] | None:
+        value = carrier.get(key.lower())
+        return [value] if isinstance(value, str) else None
+
+    def keys(self, carrier: Mapping[str, Any]) -> list[str]:
+        return list(carrier)
+
+
+METADATA = MetadataGetter()
 
 
 def propagator(environ: Mapping[str, str]) -> TextMapPropagator:
@@ -90,7 +104,7 @@ class Tracing:
         tracer, extract = self._tracer, self._propagator.extract
 
         async def traced(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-            parent = extract(dict(context.invocation_metadata() or ()))
+            parent = extract(dict(context.invocation_metadata() or ()), getter=METADATA)
             state = current_call.get()
             with tracer.start_as_current_span(
                 name,

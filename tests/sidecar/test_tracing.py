@@ -24,7 +24,7 @@ from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc a
 from service.config import tracing_wanted
 from tests.conftest import TEST_SETTINGS, create_request
 from tests.otlp_receiver import ReceivedSpan, TraceReceiver, trace_receiver
-from tests.process import FacadeProcess, facade_process
+from tests.process import FacadeProcess, facade_process, run_cli
 
 # The caller's span, as Dapr or Envoy would send it (W3C trace context, sampled).
 CALLER_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -257,3 +257,70 @@ async def test_opentelemetry_is_imported_only_when_tracing_is_on(
     out, err = await asyncio.wait_for(child.communicate(), 120)
     assert child.returncode == 0, err.decode()
     assert imported in out.decode().splitlines()[-1]
+
+
+# -- propagators and start-up ------------------------------------------------------------------
+
+
+async def test_xray_is_read_as_well_as_the_w3c_headers_when_asked() -> None:
+    from service.tracing import propagator
+
+    fields = propagator({"OTEL_PROPAGATORS": "xray"}).fields
+    assert {name.lower() for name in fields} == {
+        "traceparent",
+        "tracestate",
+        "baggage",
+        "x-amzn-trace-id",
+    }
+
+
+async def test_the_w3c_headers_are_read_by_default() -> None:
+    from service.tracing import propagator
+
+    assert propagator({}).fields == {"traceparent", "tracestate", "baggage"}
+
+
+async def test_an_unknown_propagator_stops_the_start() -> None:
+    code, _, stderr = run_cli(["--emulator", "--otel"], env={"OTEL_PROPAGATORS": "nosuch"})
+    assert (code, stderr.strip()) == (
+        2,
+        "cloudfront-facade: OTEL_PROPAGATORS: Propagator nosuch not found. It is either "
+        "misspelled or not installed.",
+    )
+
+
+# As if the otel extra were not installed: None in sys.modules makes the import fail.
+WITHOUT_OPENTELEMETRY = (
+    "import sys; sys.modules['opentelemetry'] = None; from service.cli import main; "
+    "sys.exit(main(['--listen', '127.0.0.1:0', '--emulator', '--otel']))"
+)
+
+
+async def test_tracing_without_the_otel_extra_stops_the_start_naming_it() -> None:
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-c", WITHOUT_OPENTELEMETRY),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(child.communicate(), 120)
+    assert child.returncode == 2
+    assert err.decode().startswith(
+        "cloudfront-facade: --otel: needs the otel extra (pip install 'cloudfront-facade[otel]')"
+    )
+
+
+async def test_an_xray_trace_header_in_the_metadata_is_continued_when_asked() -> None:
+    from opentelemetry import trace
+
+    from service.tracing import METADATA, propagator
+
+    header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    context = propagator({"OTEL_PROPAGATORS": "xray"}).extract(
+        {"x-amzn-trace-id": header}, getter=METADATA
+    )
+    parent = trace.get_current_span(context).get_span_context()
+    assert (format(parent.trace_id, "032x"), format(parent.span_id, "016x")) == (
+        "5759e988bd862e3fe1be46a994272793",
+        "53995c3f42cd8ad8",
+    )
