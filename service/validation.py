@@ -30,7 +30,7 @@ from botocore.model import OperationNotFoundError, ServiceModel, Shape, Structur
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 
-from service.convert import ContractMismatch, proto_name
+from service.convert import ContractMismatch, enum_value_name, proto_name
 
 # Real ids vary in length (E2QWRUHAPOMQZL, E74FTE3AJFJ256A): pin the alphabet, bound the length.
 _ID = re.compile(r"[A-Z0-9]{1,64}")
@@ -224,12 +224,11 @@ def _enum_check(field: FieldDescriptor, shape: Shape) -> Check | None:
 
         return check_string
     enum = field.enum_type
-    zero = enum.values_by_number.get(0)
-    if zero is None or not zero.name.endswith("_UNSPECIFIED"):
-        raise CoverageError(f"{enum.full_name}: the zero value must be ..._UNSPECIFIED")
-    prefix = zero.name.removesuffix("UNSPECIFIED")
-    by_aws = {re.sub(r"[^A-Z0-9]", "_", value.upper()): value for value in allowed_values}
-    offered = {v.name.removeprefix(prefix): v for v in enum.values if v.number != 0}
+    try:
+        by_aws = {enum_value_name(enum, value): value for value in allowed_values}
+    except ContractMismatch as error:  # the naming rule's own check: a start-up failure here
+        raise CoverageError(str(error)) from None
+    offered = {v.name: v for v in enum.values if v.number != 0}
     unknown_to_aws = sorted(set(offered) - set(by_aws))
     if unknown_to_aws:
         raise CoverageError(f"{enum.full_name} offers values {shape.name} lacks: {unknown_to_aws}")
