@@ -181,6 +181,15 @@ def start_facade(
         "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
         "AWS_EC2_METADATA_DISABLED": "true",
     }
+    if args.otel:
+        # Tracing on, every call sampled, exported to a sink process that drops the spans.
+        sink = children.start(f"{name}-otlp-sink", "bench.otlp_sink", [])
+        argv.append("--otel")
+        env |= {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{int(sink.read_line(30))}",
+            "OTEL_EXPORTER_OTLP_INSECURE": "true",
+            "OTEL_TRACES_SAMPLER": "always_on",
+        }
     child = children.start(
         name, "service", argv, env=env, stdout_to_log=True, root=args.facade_root
     )
@@ -641,6 +650,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra facade flags, e.g. '--event-loop asyncio'",
     )
     parser.add_argument(
+        "--otel",
+        action="store_true",
+        help="facade with --otel, exporting every span to a local OTLP sink (bench.otlp_sink)",
+    )
+    parser.add_argument(
         "--facade-root",
         type=Path,
         default=REPO,
@@ -705,6 +719,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "upstream": args.upstream,
             "facade_log_level": args.facade_log_level or "INFO (facade default)",
             "facade_args": args.facade_args,
+            "otel": args.otel,
             "facade_root": str(args.facade_root),
             "client_loop": args.client_loop,
             "workload_cycles": {name: list(cycle) for name, cycle in WORKLOADS.items()},

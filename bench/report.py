@@ -90,7 +90,10 @@ def render(doc: dict[str, Any]) -> str:
         f"{plan['concurrency']} in flight; {plan['rounds']} ABAB rounds x {plan['calls']} "
         f"calls per workload per side (first side alternates); warm-up {plan['warmup']}",
         f"facade: python -m service, log level {plan['facade_log_level']}, one JSON access "
-        "log line per call; clients: " + plan["client_loop"],
+        "log line per call"
+        + (", --otel (every span exported to a local OTLP sink)" if plan.get("otel") else "")
+        + "; clients: "
+        + plan["client_loop"],
         "",
         f"{'workload':9}{'side':8}{'calls/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
         f"  {'CPU µs/call:':12}{'client':>7}{'facade':>7}{'upstr.':>7}{'errors':>8}",

@@ -87,6 +87,7 @@ class CallState:
     aws_operation: str | None = None
     aws_retries: int = 0
     ended_early: str | None = None  # CANCELLED / DEADLINE_EXCEEDED, when gRPC ended the call
+    trace_id: str | None = None  # set by service.tracing when tracing is on
 
     def record(self, answer: Upstream) -> None:
         self.aws_request_id = answer.request_id

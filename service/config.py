@@ -306,6 +306,15 @@ class Settings:
             "HOST:PORT for Prometheus metrics over HTTP; empty = off",
         ),
     )
+    otel: bool = field(
+        default=False,
+        metadata=spec(
+            BOOL,
+            "OpenTelemetry tracing over OTLP/gRPC (needs the otel extra); also on when "
+            "OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set",
+            switch=True,
+        ),
+    )
     event_loop: str = field(
         default="auto",
         metadata=spec(
@@ -412,6 +421,20 @@ class Settings:
         if self.auth_token_file is not None:
             return self.auth_token_file.read_text().strip()
         return self.auth_token
+
+
+def tracing_wanted(settings: Settings, environ: Mapping[str, str]) -> bool:
+    """Tracing is on with --otel or when the standard OTLP endpoint variable is set (how the
+    OpenTelemetry operator and most platforms ask for traces); OTEL_SDK_DISABLED=true and
+    OTEL_TRACES_EXPORTER=none, the SDK's own off switches, win over both."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    if environ.get("OTEL_TRACES_EXPORTER", "").strip().lower() == "none":
+        return False
+    return settings.otel or any(
+        environ.get(name, "").strip()
+        for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
 
 
 @dataclass(frozen=True, slots=True)

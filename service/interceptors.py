@@ -25,6 +25,7 @@ from service.logs import LOGGER, access
 
 if TYPE_CHECKING:  # a start without metrics never imports prometheus_client
     from service.metrics import Metrics
+    from service.tracing import Tracing  # nor one without tracing opentelemetry
 
 log = logging.getLogger(LOGGER)
 
@@ -44,11 +45,13 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         max_request_bytes: int,
         token: str | None,
         metrics: Metrics | None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._limit = max_concurrency
         self._max_request_bytes = max_request_bytes
         self._token = token.encode() if token else None
         self._metrics = metrics
+        self._tracing = tracing
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -75,12 +78,11 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         # Health, reflection and streaming calls stay open to probes: no auth, no limit.
         if handler is None or handler.unary_unary is None or not method.startswith(GUARDED_PREFIX):
             return handler
+        behavior: Behavior = handler.unary_unary  # type: ignore[assignment]
+        if self._tracing is not None:  # decided once per method: no cost per call when off
+            behavior = self._tracing.wrap(method, behavior)
         wrapped = grpc.unary_unary_rpc_method_handler(
-            self._guard(
-                method,
-                handler.unary_unary,  # type: ignore[arg-type]
-                handler.request_deserializer,
-            ),
+            self._guard(method, behavior, handler.request_deserializer),
             request_deserializer=None,  # decoded in the guard, so bad bytes get a clear status
             response_serializer=handler.response_serializer,
         )
@@ -201,6 +203,7 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 state.aws_request_id,
                 state.aws_code,
                 context.peer(),
+                state.trace_id,
             )
 
 

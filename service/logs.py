@@ -161,6 +161,7 @@ class AccessLog:
         aws_request_id: str | None,
         aws_error_code: str | None,
         peer: str,
+        trace_id: str | None = None,  # service.tracing's, when tracing is on
     ) -> None:
         writer = self._direct()
         if writer is not None:
@@ -177,7 +178,8 @@ class AccessLog:
                 f', "duration_ms": {_json(duration_ms)}, "request_id": {_json(request_id)}'
                 f', "aws_request_id": {"null" if aws_request_id is None else _json(aws_request_id)}'
                 f', "aws_error_code": {"null" if aws_error_code is None else _json(aws_error_code)}'
-                f', "peer": {_json(peer)}}}'
+                f', "peer": {_json(peer)}'
+                f', "trace_id": {"null" if trace_id is None else _json(trace_id)}}}'
             )
             line = redactor(line, patterns=False) + writer.terminator
             lock = writer.lock
@@ -203,6 +205,7 @@ class AccessLog:
                     "aws_request_id": aws_request_id,
                     "aws_error_code": aws_error_code,
                     "peer": peer,
+                    "trace_id": trace_id,
                 }
             },
         )

@@ -26,7 +26,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 
 from service.aws import CloudFrontClient, StaticCredentials
-from service.config import Settings, StartupError, os_cause
+from service.config import Settings, StartupError, os_cause, tracing_wanted
 from service.interceptors import CallGuard
 from service.logs import LOGGER, redactor
 from service.resources import SERVICE_NAMES
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     # Metrics (prometheus-client) and reflection are imported only when turned on: idle RSS.
     from service.emulator import Emulator
     from service.metrics import Metrics
+    from service.tracing import Tracing
 
 log = logging.getLogger(LOGGER)
 
@@ -89,6 +90,8 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
 async def running(settings: Settings) -> AsyncIterator[Facade]:
     """Start the facade; on exit stop it at once (use Facade.drain first for a graceful stop)."""
     async with AsyncExitStack() as stack:
+        # First in, last out: spans are flushed after the server and the AWS client stopped.
+        tracing = _start_tracing(settings, stack)
         emulator: Emulator | None = None
         endpoint, credentials = None, None
         if settings.emulator:
@@ -123,6 +126,7 @@ async def running(settings: Settings) -> AsyncIterator[Facade]:
             max_request_bytes=settings.max_request_bytes,
             token=token,
             metrics=metrics,
+            tracing=tracing,
         )
         server = grpc.aio.server(interceptors=[guard], options=server_options(settings))
         # Every service in resources.SERVICES: its handlers, its health entry, its reflection.
@@ -144,6 +148,23 @@ async def running(settings: Settings) -> AsyncIterator[Facade]:
         yield Facade(
             settings, address, server, health_servicer, guard, aws, emulator, metrics, metrics_port
         )
+
+
+def _start_tracing(settings: Settings, stack: AsyncExitStack) -> Tracing | None:
+    if not tracing_wanted(settings, os.environ):
+        return None
+    try:
+        # Imported only when on: without it the facade never imports opentelemetry.
+        from service.tracing import Tracing
+    except ImportError as error:
+        raise StartupError(
+            "--otel", f"needs the otel extra (pip install 'cloudfront-facade[otel]'): {error}"
+        ) from None
+    except ValueError as error:  # opentelemetry.propagate checks the names when imported
+        raise StartupError("OTEL_PROPAGATORS", str(error)) from None
+    tracing = Tracing(os.environ)
+    stack.push_async_callback(tracing.shutdown)
+    return tracing
 
 
 def _start_metrics(settings: Settings, stack: AsyncExitStack) -> tuple[Metrics | None, int | None]:

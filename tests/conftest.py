@@ -42,8 +42,9 @@ RPCS = tuple(method.name for method in OAI_SERVICE.methods)
 
 # What would make a test (or a child process it starts) read settings, credentials or routes the
 # test did not choose: the developer's AWS profile, the instance metadata service, a
-# CLOUDFRONT_FACADE_* setting, gRPC tuning, or a proxy in front of loopback.
-_FOREIGN_PREFIXES = ("AWS_", "CLOUDFRONT_FACADE_", "GRPC_")
+# CLOUDFRONT_FACADE_* setting, gRPC tuning, an OpenTelemetry exporter, or a proxy in front of
+# loopback.
+_FOREIGN_PREFIXES = ("AWS_", "CLOUDFRONT_FACADE_", "GRPC_", "OTEL_")
 _FOREIGN_NAMES = {
     "http_proxy",
     "https_proxy",

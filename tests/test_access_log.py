@@ -29,6 +29,7 @@ ACCESS_FIELDS = (
     "aws_request_id",
     "aws_error_code",
     "peer",
+    "trace_id",
 )
 CALL: dict[str, Any] = {
     "method": "GetCloudFrontOriginAccessIdentity",
@@ -38,6 +39,7 @@ CALL: dict[str, Any] = {
     "aws_request_id": "0f1e2d3c-aaaa-bbbb-cccc-000000000001",
     "aws_error_code": None,
     "peer": "ipv4:127.0.0.1:40000",
+    "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
 }
 
 
@@ -94,7 +96,7 @@ def without_time(line: str) -> str:
     [
         {},
         {"request_id": 'quote"back\\slash', "aws_error_code": "AccessDenied"},
-        {"peer": "unix:/tmp/sock dir/é€😀", "aws_request_id": None},
+        {"peer": "unix:/tmp/sock dir/é€😀", "aws_request_id": None, "trace_id": None},
         {"duration_ms": 0.0, "code": "DEADLINE_EXCEEDED"},
         {"duration_ms": 12345.678},
     ],
