@@ -16,6 +16,7 @@ from typing import Any
 
 import aioboto3
 from aiobotocore.config import AioConfig
+from botocore import handlers as botocore_handlers
 from botocore import xform_name
 from botocore.model import ServiceModel
 
@@ -34,6 +35,39 @@ def _user_agent() -> str:
 # Replaces botocore's own User-Agent, which it builds twice per call (OS, language, feature
 # ids...): measured at ~28% of the SDK's instructions per Get. botocore appends its version.
 USER_AGENT = _user_agent()
+
+
+# botocore's built-in handlers that do nothing for CloudFront's operations yet run on every call
+# (event, handler name in botocore.handlers); unregistered from the facade's client only.
+# Checked against botocore 1.40.61's handlers.py and CloudFront's 2020-05-31 model; a test
+# asserts each is still registered for its event, so an upgrade that renames one fails CI.
+NOOP_HANDLERS: tuple[tuple[str, str], ...] = (
+    # Fills members marked idempotencyToken: CloudFront's model has none (CallerReference is
+    # an ordinary required member the caller supplies).
+    ("before-parameter-build", "generate_idempotent_uuid"),
+    # Sets the httpChecksum requestValidationModeMember: no CloudFront operation has one.
+    ("before-parameter-build", "_handle_request_validation_mode_member"),
+    # Adds X-Amzn-Trace-Id only inside AWS Lambda (AWS_LAMBDA_FUNCTION_NAME and
+    # _X_AMZN_TRACE_ID set); the facade is a long-lived sidecar, not a Lambda function.
+    ("before-call", "add_recursion_detection_header"),
+    # Adds x-amz-api-version for endpoint-discovery operations only; CloudFront has none.
+    ("before-call", "inject_api_version_header_if_needed"),
+    # choose-signer: CloudFront's operations carry no auth/authtype trait of their own, and the
+    # service's only auth option is aws.auth#sigv4, so both resolve to the signer the client
+    # already uses ("v4"); unsigned payloads, bearer tokens and sigv4a never apply. Dropped
+    # together, since the second only runs when the first answers nothing.
+    ("choose-signer", "set_operation_specific_signer"),
+    ("choose-signer", "_set_auth_scheme_preference_signer"),
+    # Kept on purpose: add_retry_headers (amz-sdk-invocation-id, amz-sdk-request attempt=N).
+)
+
+
+def drop_noop_handlers(events: Any) -> None:
+    """Unregister NOOP_HANDLERS from one client's event emitter (public botocore API)."""
+    for event, name in NOOP_HANDLERS:
+        handler = getattr(botocore_handlers, name, None)
+        if handler is not None:  # renamed in a newer botocore: keep calling it (test fails)
+            events.unregister(event, handler)
 
 
 class CredentialsMissing(RuntimeError):
@@ -84,6 +118,7 @@ class CloudFrontClient:
             endpoint_url=endpoint_url or settings.aws_endpoint_url,
             region_name=settings.aws_region or session.region_name or DEFAULT_REGION,
         ) as client:
+            drop_noop_handlers(client.meta.events)
             yield cls(client, resolved)
 
     async def call(
