@@ -8,6 +8,7 @@ at once, so the pool never serialises calls (botocore's default of 10 would).
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 import aioboto3
 from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession
 from botocore import handlers as botocore_handlers
 from botocore import xform_name
 from botocore.model import ServiceModel
@@ -70,6 +72,44 @@ def drop_noop_handlers(events: Any) -> None:
             events.unregister(event, handler)
 
 
+# endpoints.json keys (endpoint prefixes) of the services this process creates clients for:
+# CloudFront, and STS / SSO / SSO-OIDC, which botocore's credential providers call. The rest of
+# endpoints.json (~300 services per partition, ~6.7 MB resident once parsed) is never read.
+ENDPOINT_PREFIXES = frozenset({"cloudfront", "sts", "portal.sso", "oidc"})
+
+
+class _TrimmedEndpoints:
+    """botocore's file loader, except that endpoints.json keeps only ENDPOINT_PREFIXES' entries.
+
+    In memory, at load time: the image's root filesystem is read-only, and the data still comes
+    from botocore's own path, so botocore keeps treating it as its built-in data. Partitions,
+    regions, defaults and variants (FIPS, dual-stack) stay whole, as do the rulesets."""
+
+    def __init__(self, files: Any) -> None:
+        self._files = files
+
+    def exists(self, file_path: str) -> bool:
+        return bool(self._files.exists(file_path))
+
+    def load_file(self, file_path: str) -> Any:
+        data = self._files.load_file(file_path)
+        if data is not None and os.path.basename(file_path) == "endpoints":
+            for partition in data.get("partitions", ()):
+                services = partition.get("services", {})
+                partition["services"] = {
+                    name: entry for name, entry in services.items() if name in ENDPOINT_PREFIXES
+                }
+        return data
+
+
+def botocore_session() -> AioSession:
+    """A botocore session whose data loader trims endpoints.json (public Loader attributes)."""
+    session = AioSession()
+    loader = session.get_component("data_loader")
+    loader.file_loader = _TrimmedEndpoints(loader.file_loader)
+    return session
+
+
 class CredentialsMissing(RuntimeError):
     """No AWS credentials could be found at start."""
 
@@ -110,7 +150,7 @@ class CloudFrontClient:
                 "aws_secret_access_key": credentials.secret_access_key,
                 "aws_session_token": credentials.session_token,
             }
-        session = aioboto3.Session(**explicit)
+        session = aioboto3.Session(botocore_session=botocore_session(), **explicit)
         resolved = await _resolve_credentials(session)
         async with session.client(
             "cloudfront",

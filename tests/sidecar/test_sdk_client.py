@@ -6,12 +6,17 @@ request log shows botocore's retry headers and attempts.
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 import pytest
+from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession
 from botocore import handlers as botocore_handlers
+from botocore.exceptions import BotoCoreError
 
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
-from service.aws import NOOP_HANDLERS
+from service.aws import NOOP_HANDLERS, botocore_session
 from service.emulator import Emulator, FaultRule
 from tests.conftest import LIST, FacadeFactory
 
@@ -55,3 +60,67 @@ async def test_throttling_is_still_retried(facade_factory: FacadeFactory) -> Non
             (3, 200),
         ]
         assert len({record.invocation_id for record in log}) == 1  # one call, retried
+
+
+# -- the trimmed endpoints.json: same endpoints as botocore's whole file ------------------------
+
+
+class _Resolved(Exception):
+    """Raised from before-sign to stop a call once botocore has chosen its URL."""
+
+
+async def _endpoints(session: AioSession, service: str, region: str, **config: bool) -> Any:
+    """(client endpoint_url, URL a call is sent to, signing region) or the error's name."""
+    seen: dict[str, Any] = {}
+
+    def capture(request: Any, **kwargs: Any) -> None:
+        seen["url"] = request.url
+        seen["signing"] = request.context.get("signing", {}).get("region")
+        raise _Resolved
+
+    try:
+        async with session.create_client(
+            service,
+            region_name=region,
+            aws_access_key_id="AKIDEXAMPLE",
+            aws_secret_access_key="secret",
+            config=AioConfig(**config, retries={"total_max_attempts": 1}),
+        ) as client:
+            client.meta.events.register(f"before-sign.{service}", capture)
+            operation = OPERATIONS[service]
+            with pytest.raises(_Resolved):
+                await getattr(client, operation)()
+            return client.meta.endpoint_url, seen["url"], seen["signing"]
+    except BotoCoreError as error:
+        return type(error).__name__
+
+
+OPERATIONS = {
+    "cloudfront": "list_cloud_front_origin_access_identities",
+    "sts": "get_caller_identity",
+}
+VARIANTS = [
+    {},
+    {"use_fips_endpoint": True},
+    {"use_dualstack_endpoint": True},
+    {"use_fips_endpoint": True, "use_dualstack_endpoint": True},
+]
+REGIONS = ["us-east-1", "eu-west-1", "us-gov-west-1", "cn-north-1"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: "+".join(v) or "default")
+@pytest.mark.parametrize("region", REGIONS)
+@pytest.mark.parametrize("service", sorted(OPERATIONS))
+async def test_trimmed_endpoints_resolve_as_botocores_own(
+    service: str, region: str, variant: dict[str, bool]
+) -> None:
+    trimmed = await _endpoints(botocore_session(), service, region, **variant)
+    whole = await _endpoints(AioSession(), service, region, **variant)
+    assert trimmed == whole
+
+
+async def test_cloudfront_fips_keeps_its_own_hostname() -> None:
+    # Pins the hostname itself, not just trimmed == whole.
+    session = botocore_session()
+    resolved = await _endpoints(session, "cloudfront", "us-east-1", use_fips_endpoint=True)
+    assert resolved[1].startswith("https://cloudfront-fips.amazonaws.com/")
