@@ -8,6 +8,7 @@ at once, so the pool never serialises calls (botocore's default of 10 would).
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 from botocore import handlers as botocore_handlers
 from botocore import xform_name
+from botocore.loaders import Loader
 from botocore.model import ServiceModel
 
 from service.config import Settings
@@ -102,11 +104,19 @@ class _TrimmedEndpoints:
         return data
 
 
-def botocore_session() -> AioSession:
-    """A botocore session whose data loader trims endpoints.json (public Loader attributes)."""
-    session = AioSession()
-    loader = session.get_component("data_loader")
+@functools.cache
+def data_loader() -> Loader:
+    # One loader for the process: its cache then holds one parsed copy of each model, shared by
+    # the client and by validation's reads of the same CloudFront model (~4 MB each copy).
+    loader: Loader = AioSession().get_component("data_loader")  # honours AWS_DATA_PATH
     loader.file_loader = _TrimmedEndpoints(loader.file_loader)
+    return loader
+
+
+def botocore_session() -> AioSession:
+    """A botocore session on the shared, endpoints-trimming data loader (public component API)."""
+    session = AioSession()
+    session.register_component("data_loader", data_loader())
     return session
 
 
