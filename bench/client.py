@@ -24,12 +24,21 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 # One cycle per workload; "mixed" is read-heavy (60 % Get, 20 % Update, 20 % List), the usual
-# shape of a control-plane caller that reads far more than it writes.
+# shape of a control-plane caller that reads far more than it writes. "get-oac" reads origin
+# access controls: the second service, whose requests and answers carry enums.
 WORKLOADS: dict[str, tuple[str, ...]] = {
     "mixed": ("get", "update", "get", "list", "get"),
     "get": ("get",),
     "update": ("update",),
     "list": ("list",),
+    "get-oac": ("get_oac",),
+}
+OAC_CONFIG = {
+    "Name": "bench-oac",
+    "Description": "bench",
+    "SigningProtocol": "sigv4",
+    "SigningBehavior": "always",
+    "OriginAccessControlOriginType": "s3",
 }
 # Throw-away credentials: the stub upstream checks no signature, the emulator any.
 ACCESS_KEY = "AKIDBENCHMARK0000000"
@@ -52,6 +61,12 @@ class Caller(Protocol):
     async def list(self) -> list[str]: ...
 
     async def create(self, caller_reference: str) -> str: ...
+
+    async def get_oac(self, ident: str) -> str: ...
+
+    async def list_oacs(self) -> Sequence[str]: ...
+
+    async def create_oac(self, name: str) -> str: ...
 
     async def close(self) -> None: ...
 
@@ -112,6 +127,20 @@ class DirectCaller:
         )
         return str(answer["CloudFrontOriginAccessIdentity"]["Id"])
 
+    async def get_oac(self, ident: str) -> str:
+        answer = await self._client.get_origin_access_control(Id=ident)
+        return str(answer["OriginAccessControl"]["OriginAccessControlConfig"]["Name"])
+
+    async def list_oacs(self) -> Sequence[str]:
+        answer = await self._client.list_origin_access_controls()
+        return [item["Id"] for item in answer["OriginAccessControlList"].get("Items", [])]
+
+    async def create_oac(self, name: str) -> str:
+        answer = await self._client.create_origin_access_control(
+            OriginAccessControlConfig=OAC_CONFIG | {"Name": name}
+        )
+        return str(answer["OriginAccessControl"]["Id"])
+
     async def close(self) -> None:
         await self._stack.aclose()
 
@@ -122,13 +151,17 @@ class GrpcCaller:
     def __init__(self, target: str) -> None:
         import grpc
 
+        from service._gen.cloudfront.v1 import origin_access_control_service_pb2 as oac
+        from service._gen.cloudfront.v1 import origin_access_control_service_pb2_grpc as oac_rpc
         from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
         from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as rpc
 
-        self._pb = pb
+        self._pb, self._oac = pb, oac
         self._channel = grpc.aio.insecure_channel(target)
         stub_class: Any = rpc.OriginAccessIdentityServiceStub  # generated without type hints
         self._stub = stub_class(self._channel)
+        oac_stub_class: Any = oac_rpc.OriginAccessControlServiceStub
+        self._oac_stub = oac_stub_class(self._channel)
 
     async def get(self, ident: str) -> Version:
         pb = self._pb
@@ -170,6 +203,33 @@ class GrpcCaller:
         )
         return str(answer.cloud_front_origin_access_identity.id)
 
+    async def get_oac(self, ident: str) -> str:
+        answer = await self._oac_stub.GetOriginAccessControl(
+            self._oac.GetOriginAccessControlRequest(id=ident), timeout=GRPC_DEADLINE
+        )
+        return str(answer.origin_access_control.origin_access_control_config.name)
+
+    async def list_oacs(self) -> Sequence[str]:
+        answer = await self._oac_stub.ListOriginAccessControls(
+            self._oac.ListOriginAccessControlsRequest(), timeout=GRPC_DEADLINE
+        )
+        return [item.id for item in answer.origin_access_control_list.items]
+
+    async def create_oac(self, name: str) -> str:
+        oac = self._oac
+        config = oac.OriginAccessControlConfig(
+            name=name,
+            description="bench",
+            signing_protocol=oac.ORIGIN_ACCESS_CONTROL_SIGNING_PROTOCOLS_SIGV4,
+            signing_behavior=oac.ORIGIN_ACCESS_CONTROL_SIGNING_BEHAVIORS_ALWAYS,
+            origin_access_control_origin_type=oac.ORIGIN_ACCESS_CONTROL_ORIGIN_TYPES_S3,
+        )
+        answer = await self._oac_stub.CreateOriginAccessControl(
+            oac.CreateOriginAccessControlRequest(origin_access_control_config=config),
+            timeout=GRPC_DEADLINE,
+        )
+        return str(answer.origin_access_control.id)
+
     async def close(self) -> None:
         await self._channel.close(None)
 
@@ -189,17 +249,32 @@ class Driver:
             ids = await self.caller.list()
         return sorted(ids)[:count]
 
+    async def ensure_oac_ids(self, count: int) -> list[str]:
+        ids = await self.caller.list_oacs()
+        for index in range(len(ids), count):
+            await self.caller.create_oac(f"bench-setup-{index}-{time.time_ns()}")
+        if len(ids) < count:
+            ids = await self.caller.list_oacs()
+        return sorted(ids)[:count]
+
     async def prepare(self, ids: Sequence[str]) -> None:
         """Learn each identity's current ETag: the other side may have updated it since."""
         versions = await asyncio.gather(*(self.caller.get(ident) for ident in ids))
         self.versions.update(zip(ids, versions, strict=True))
 
     async def run(
-        self, workload: str, calls: int, concurrency: int, ids: Sequence[str]
+        self,
+        workload: str,
+        calls: int,
+        concurrency: int,
+        ids: Sequence[str],
+        oac_ids: Sequence[str] = (),
     ) -> dict[str, Any]:
         cycle = WORKLOADS[workload]
         if "update" in cycle and concurrency > len(ids):
             raise ValueError("update workloads need one identity per worker (no ETag races)")
+        if "get_oac" in cycle and not oac_ids:
+            raise ValueError("OAC workloads need the ids of origin access controls")
         latencies: list[float] = []
         errors: list[str] = []
         remaining = calls
@@ -209,6 +284,7 @@ class Driver:
         async def worker(number: int) -> None:
             nonlocal remaining
             ident = ids[number % len(ids)]
+            control = oac_ids[number % len(oac_ids)] if oac_ids else ""
             step = 0
             while remaining > 0:
                 remaining -= 1
@@ -222,6 +298,8 @@ class Driver:
                         self.versions[ident] = await caller.update(
                             ident, self.versions[ident], f"bench {number} {step}"
                         )
+                    elif operation == "get_oac":
+                        await caller.get_oac(control)
                     else:
                         await caller.list()
                 except Exception as error:
@@ -255,7 +333,10 @@ async def serve(caller: Caller, out: Any) -> None:
             answer: dict[str, Any]
             try:
                 if name == "ids":
-                    answer = {"ids": await driver.ensure_ids(int(command["count"]))}
+                    answer = {
+                        "ids": await driver.ensure_ids(int(command["count"])),
+                        "oac_ids": await driver.ensure_oac_ids(int(command["count"])),
+                    }
                 elif name == "prepare":
                     await driver.prepare(command["ids"])
                     answer = {"ok": True}
@@ -265,6 +346,7 @@ async def serve(caller: Caller, out: Any) -> None:
                         int(command["calls"]),
                         int(command["concurrency"]),
                         command["ids"],
+                        command.get("oac_ids", ()),
                     )
                 elif name == "quit":
                     break

@@ -1,7 +1,7 @@
 """What gRPC itself costs the facade per call: ``python -m bench.floor``.
 
 A server answering GetCloudFrontOriginAccessIdentity with a canned response (no AWS call) is
-run in its own process in three variants, and driven by the benchmark's gRPC client process:
+run in its own process in four variants, and driven by the benchmark's gRPC client process:
 
 * ``bare`` — grpc.aio server, servicer returns a constant: the floor any Python gRPC facade
   pays, whatever its own code does;

@@ -34,7 +34,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import report
+from bench import report, split
 from bench.client import ACCESS_KEY, SECRET_KEY, WORKLOADS
 from bench.procs import (
     REPO,
@@ -193,10 +193,18 @@ def start_worker(children: Children, name: str, args: Sequence[str]) -> Child:
     return child
 
 
+@dataclass(frozen=True, slots=True)
+class Ids:
+    """What the workloads call on: identities (Get, Update, List) and controls (get-oac)."""
+
+    identities: list[str]
+    controls: list[str]
+
+
 def measure(
-    side_name: str, side: Side, workload: str, calls: int, concurrency: int, ids: Sequence[str]
+    side_name: str, side: Side, workload: str, calls: int, concurrency: int, ids: Ids
 ) -> Phase:
-    side.worker.call({"cmd": "prepare", "ids": list(ids)})
+    side.worker.call({"cmd": "prepare", "ids": ids.identities})
     before = {role: child.cpu_seconds() for role, child in side.roles.items()}
     answer = side.worker.call(
         {
@@ -204,7 +212,8 @@ def measure(
             "workload": workload,
             "calls": calls,
             "concurrency": concurrency,
-            "ids": list(ids),
+            "ids": ids.identities,
+            "oac_ids": ids.controls,
         }
     )
     after = {role: child.cpu_seconds() for role, child in side.roles.items()}
@@ -219,6 +228,33 @@ def measure(
         answer["errors"],
         answer["error_samples"],
     )
+
+
+def measure_split(
+    side: Side, pid: int, workload: str, calls: int, concurrency: int, ids: Ids
+) -> dict[str, Any]:
+    """One extra facade phase under py-spy: the facade's CPU per call by part (bench.split)."""
+    side.worker.call({"cmd": "prepare", "ids": ids.identities})
+    sampler = split.Sampler(pid)
+    sampler.start()
+    try:
+        answer = side.worker.call(
+            {
+                "cmd": "run",
+                "workload": workload,
+                "calls": calls,
+                "concurrency": concurrency,
+                "ids": ids.identities,
+                "oac_ids": ids.controls,
+            }
+        )
+    finally:
+        samples, cpu = sampler.stop()
+    done = len(answer["latencies"])
+    found = split.split(pid, samples, cpu, done)
+    found["sampled_phase_cpu_s_per_call"] = sum(seconds for _, seconds in cpu.values()) / done
+    found["calls"] = done
+    return found
 
 
 def percentile(ordered: Sequence[float], fraction: float) -> float:
@@ -348,7 +384,8 @@ def run(plan: Plan, args: argparse.Namespace, log: Log) -> dict[str, Any]:
         grpc_client = start_worker(
             children, "grpc-client", ["grpc", "--target", address, "--loop", args.client_loop]
         )
-        ids = direct.call({"cmd": "ids", "count": identities})["ids"]
+        found = direct.call({"cmd": "ids", "count": identities})
+        ids = Ids(found["ids"], found["oac_ids"])
         sides = {
             "direct": Side(direct, {"direct_client": direct, "upstream": upstream.child}),
             "facade": Side(
@@ -380,6 +417,21 @@ def run(plan: Plan, args: argparse.Namespace, log: Log) -> dict[str, Any]:
         for number in range(plan.serial_rounds):
             for name in SIDES if number % 2 == 0 else SIDES[::-1]:
                 serial[name].append(measure(name, sides[name], "get", plan.serial_calls, 1, ids))
+
+        cpu_split: dict[str, Any] = {}
+        unavailable = None if args.split else "turned off (--no-split)"
+        if unavailable is None and split.py_spy() is None:
+            unavailable = "py-spy is not installed"
+        for workload in WORKLOADS if unavailable is None else ():
+            try:
+                cpu_split[workload] = measure_split(
+                    sides["facade"], facade.pid, workload, plan.calls, plan.concurrency, ids
+                )
+            except (RuntimeError, OSError, ValueError) as error:
+                unavailable, cpu_split = f"py-spy failed: {error}", {}
+                break
+        if cpu_split:
+            log("CPU split: one py-spy phase per workload done")
 
         rss_before_soak = facade.rss_bytes()
         soak = measure("facade", sides["facade"], "mixed", plan.soak_calls, plan.concurrency, ids)
@@ -419,6 +471,12 @@ def run(plan: Plan, args: argparse.Namespace, log: Log) -> dict[str, Any]:
             "serial_get": serial_pair
             | {"ratios": compare(serial_pair["direct"], serial_pair["facade"])},
             "soak": summarise([soak]),
+            "cpu_split": {
+                "workloads": cpu_split,
+                "unavailable": unavailable,
+                "method": "bench/split.py: thread CPU from /proc; the event-loop thread's "
+                "divided by py-spy samples (250 Hz, nonblocking) in one extra phase",
+            },
             "burst": burst,
             "memory": {
                 "idle_rss_mb": statistics.median(idle_rss) / 2**20,
@@ -449,14 +507,14 @@ def run_burst(
     children: Children,
     plan: Plan,
     upstream: Upstream,
-    ids: Sequence[str],
+    ids: Ids,
     args: argparse.Namespace,
     log: Log,
 ) -> dict[str, Any]:
     """How much 100 ms of upstream latency adds to a burst of N calls at once.
 
-    The facade gets a larger --max-concurrency so the burst is admitted, not refused: with
-    the default of 64 most of 1,000 calls would fail fast with RESOURCE_EXHAUSTED.
+    The facade gets a --max-concurrency of at least the burst, so every call is admitted
+    rather than refused with RESOURCE_EXHAUSTED by a smaller limit.
     """
     limit = max(1024, plan.burst_calls)
     facade, address, _ = start_facade(
@@ -470,7 +528,7 @@ def run_burst(
         "workload": "get",
         "calls": plan.burst_calls,
         "concurrency": plan.burst_calls,
-        "ids": list(ids),
+        "ids": ids.identities,
     }
     latency = plan.burst_latency
 
@@ -594,6 +652,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("uvloop", "asyncio"),
         default="uvloop",
         help="event loop of both client processes (uvloop, like the facade)",
+    )
+    parser.add_argument(
+        "--no-split",
+        dest="split",
+        action="store_false",
+        help="skip the per-part CPU split (one extra py-spy-sampled phase per workload)",
     )
     parser.add_argument(
         "--timeout", type=float, help="give up after this many seconds (default 900; quick 300)"

@@ -74,13 +74,14 @@ class Child:
         env: Mapping[str, str] | None = None,
         stdout_to_log: bool = False,
         root: Path = REPO,
+        wrap: Sequence[str] = (),
     ) -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("wb")
         self.started_at = time.monotonic()
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, module, *args],
+            [*wrap, sys.executable, "-c", _BOOT, module, *args],  # wrap: e.g. valgrind
             cwd=root,
             env=child_env(env, root),
             stdin=subprocess.PIPE,
@@ -193,8 +194,9 @@ class Children:
         env: Mapping[str, str] | None = None,
         stdout_to_log: bool = False,
         root: Path = REPO,
+        wrap: Sequence[str] = (),
     ) -> Child:
-        child = Child(name, module, args, self.log_dir, env, stdout_to_log, root)
+        child = Child(name, module, args, self.log_dir, env, stdout_to_log, root, wrap)
         self._children.append(child)
         return child
 

@@ -150,7 +150,8 @@ async def profile(args: argparse.Namespace) -> tuple[str, Any]:
             worker = await asyncio.to_thread(
                 start_worker, children, "grpc-client", ["grpc", "--target", facade.address]
             )
-            ids = (await _call(worker, {"cmd": "ids", "count": max(16, args.concurrency)}))["ids"]
+            found = await _call(worker, {"cmd": "ids", "count": max(16, args.concurrency)})
+            ids, oac_ids = found["ids"], found["oac_ids"]
 
             async def load(calls: int) -> tuple[float, float, int]:
                 await _call(worker, {"cmd": "prepare", "ids": ids})
@@ -163,6 +164,7 @@ async def profile(args: argparse.Namespace) -> tuple[str, Any]:
                         "calls": calls,
                         "concurrency": args.concurrency,
                         "ids": ids,
+                        "oac_ids": oac_ids,
                     },
                 )
                 if answer["errors"]:

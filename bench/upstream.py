@@ -1,13 +1,16 @@
 """A minimal, fast CloudFront OAI responder for benchmarks: ``python -m bench.upstream``.
 
-It speaks just enough of the REST-XML API (2020-05-31) for the benchmark workload — Get, Get
-config, Update with If-Match, List — over HTTP/1.1 keep-alive on a bare asyncio protocol, so
-each call costs the upstream a few tens of microseconds. It checks no signature: the clients
-still sign every request (that cost is theirs and is measured), and the upstream's own cost is
-not what the benchmark is about.
+It speaks just enough of the REST-XML API for the benchmark workload — for origin access
+identities Get, Get config, Update with If-Match, List; for origin access controls Get and
+List — over HTTP/1.1 keep-alive on a bare asyncio protocol, so each call costs the upstream a
+few tens of microseconds. Paths and the namespace come from botocore's model (through the
+emulator's :mod:`service.emulator.model`), the OAC documents from its shapes, encoded once.
+It checks no signature: the clients still sign every request (that cost is theirs and is
+measured), and the upstream's own cost is not what the benchmark is about.
 
-Identities are pre-seeded with fixed ids; ETags are real (If-Match is enforced, every update
-makes a new one), so the facade's and the direct client's read-modify-write loop is genuine.
+Identities and controls are pre-seeded with fixed ids; identities' ETags are real (If-Match is
+enforced, every update makes a new one), so the facade's and the direct client's
+read-modify-write loop is genuine.
 
 Control: ``POST /_bench/latency?seconds=0.1`` adds latency to every later response. The
 process prints its port on stdout once listening and exits on SIGTERM or when stdin closes
@@ -19,30 +22,39 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import http
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 from urllib.parse import parse_qs
 
-API = "2020-05-31"
-NAMESPACE = f"http://cloudfront.amazonaws.com/doc/{API}/"
-OAI_PATH = f"/{API}/origin-access-identity/cloudfront"
+from service.emulator import model, wire
+
+NAMESPACE = model.namespace()
+OAI_PATH: str = model.operation("ListCloudFrontOriginAccessIdentities").http["requestUri"]
+OAC_PATH: str = model.operation("ListOriginAccessControls").http["requestUri"]
 _XML = '<?xml version="1.0" encoding="UTF-8"?>\n'
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    404: "Not Found",
-    412: "Precondition Failed",
-    501: "Not Implemented",
-}
 
 
 def identity_id(index: int) -> str:
     """Fixed, valid-looking ids (A-Z0-9, 14 characters like real ones)."""
     return f"EBENCH{index:08d}"
+
+
+def control_id(index: int) -> str:
+    return f"EBOAC{index:09d}"
+
+
+def _payload(operation: str, value: dict[str, Any]) -> bytes:
+    """The operation's response document (its payload member is ``value``), from the shapes."""
+    shape = model.operation(operation).output_shape
+    name = model.payload_member(shape)
+    assert name is not None
+    member = shape.members[name]
+    return wire.encode(member, model.element_name(name, member), value)
 
 
 @dataclass(slots=True)
@@ -84,6 +96,34 @@ class Store:
                 ident, f"{index:096x}", f"bench-ref-{index}", f"bench identity {index}"
             )
         self.order = sorted(self.items)
+        controls: list[dict[str, Any]] = [
+            {
+                "Id": control_id(index),
+                "OriginAccessControlConfig": {
+                    "Name": f"bench-oac-{index}",
+                    "Description": f"bench control {index}",
+                    "SigningProtocol": "sigv4",
+                    "SigningBehavior": "always",
+                    "OriginAccessControlOriginType": "s3",
+                },
+            }
+            for index in range(1, count + 1)
+        ]
+        # Read-only in the workload: each document is encoded once, at start.
+        self.controls = {
+            control["Id"]: _payload("GetOriginAccessControl", control) for control in controls
+        }
+        summaries = [{"Id": c["Id"]} | c["OriginAccessControlConfig"] for c in controls]
+        self.control_list = _payload(
+            "ListOriginAccessControls",
+            {
+                "Marker": "",
+                "MaxItems": 100,
+                "IsTruncated": False,
+                "Quantity": len(summaries),
+                "Items": summaries,
+            },
+        )
         self.latency = 0.0
         self._request = 0
 
@@ -119,6 +159,15 @@ class Store:
                 )
             if method == "PUT" and rest == "config":
                 return self._update(item, headers.get("if-match"), body.decode())
+        if path == OAC_PATH and method == "GET":
+            return 200, {}, self.control_list
+        if path.startswith(OAC_PATH + "/") and method == "GET":
+            document = self.controls.get(path[len(OAC_PATH) + 1 :])
+            if document is None:
+                return _error(
+                    404, "NoSuchOriginAccessControl", "The origin access control does not exist."
+                )
+            return 200, {"ETag": "E0000000000001"}, document
         if path == "/_bench/latency" and method == "POST":
             self.latency = float(parse_qs(query).get("seconds", ["0"])[0])
             return 200, {}, b"{}"
@@ -262,7 +311,7 @@ class Connection(asyncio.Protocol):
         if self._transport is None:
             return
         head = [
-            f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
+            f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}",
             "Content-Type: text/xml",
             f"Content-Length: {len(payload)}",
             f"x-amzn-RequestId: {self._store.request_id()}",

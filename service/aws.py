@@ -8,7 +8,6 @@ at once, so the pool never serialises calls (botocore's default of 10 would).
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -18,13 +17,22 @@ from typing import Any
 
 import aioboto3
 from aiobotocore.config import AioConfig
-from aiobotocore.session import AioSession
+from aiobotocore.session import AioSession, get_session
 from botocore import handlers as botocore_handlers
 from botocore import xform_name
-from botocore.loaders import Loader
+from botocore.exceptions import ClientError
+from botocore.loaders import Loader, create_loader
 from botocore.model import ServiceModel
 
 from service.config import Settings
+from service.credentials import (
+    REJECTED_CODES,
+    CredentialsMissing,
+    FacadeCredentials,
+    resolve,
+)
+
+__all__ = ["CloudFrontClient", "CredentialsMissing", "StaticCredentials", "client_config"]
 
 DEFAULT_REGION = "us-east-1"  # CloudFront is global; SigV4 signs it for us-east-1.
 
@@ -104,30 +112,33 @@ class _TrimmedEndpoints:
         return data
 
 
-@functools.cache
-def data_loader() -> Loader:
-    # One loader for the process: its cache then holds one parsed copy of each model, shared by
-    # the client and by validation's reads of the same CloudFront model (~4 MB each copy).
-    loader: Loader = AioSession().get_component("data_loader")  # honours AWS_DATA_PATH
-    loader.file_loader = _TrimmedEndpoints(loader.file_loader)
+# The parsed model and endpoint files, by data path: immutable data that every session of this
+# process can share. Parsing them costs a quarter of a second of CPU per session, paid once per
+# start of a facade (a test process starts hundreds).
+_LOADERS: dict[str | None, Loader] = {}
+
+
+def data_loader(data_path: str | None = None) -> Loader:
+    """The process's loader for `data_path`, trimming endpoints.json (_TrimmedEndpoints): its
+    cache holds one parsed copy of each file, shared by every session and by validation."""
+    loader = _LOADERS.get(data_path)
+    if loader is None:
+        loader = _LOADERS[data_path] = create_loader(data_path)
+        loader.file_loader = _TrimmedEndpoints(loader.file_loader)  # a public attribute
     return loader
 
 
 def botocore_session() -> AioSession:
-    """A botocore session on the shared, endpoints-trimming data loader (public component API)."""
-    session = AioSession()
-    session.register_component("data_loader", data_loader())
-    return session
-
-
-class CredentialsMissing(RuntimeError):
-    """No AWS credentials could be found at start."""
+    """A new botocore session, like aioboto3's default, whose loader is shared per data path
+    (the path botocore's own loader would read: AWS_DATA_PATH or the config's data_path)."""
+    core = get_session()
+    core.register_component("data_loader", data_loader(core.get_config_variable("data_path")))
+    return core
 
 
 @dataclass(frozen=True, slots=True)
 class StaticCredentials:
-    """Keys given explicitly, or a snapshot of those resolved at start (kept so the log
-    redactor knows what to hide; `method` says where botocore found them)."""
+    """Keys given explicitly (the embedded emulator's)."""
 
     access_key_id: str
     secret_access_key: str
@@ -138,7 +149,7 @@ class StaticCredentials:
 class CloudFrontClient:
     """Calls CloudFront operations by their AWS name, bounded by the caller's deadline."""
 
-    def __init__(self, client: Any, credentials: StaticCredentials) -> None:
+    def __init__(self, client: Any, credentials: FacadeCredentials) -> None:
         self._methods: dict[str, Callable[..., Awaitable[dict[str, Any]]]] = {}
         self._client = client
         self.credentials = credentials
@@ -153,20 +164,34 @@ class CloudFrontClient:
         endpoint_url: str | None = None,
         credentials: StaticCredentials | None = None,
     ) -> AsyncIterator[CloudFrontClient]:
-        explicit: Mapping[str, str | None] = {}
+        core = botocore_session()
+        region = settings.aws_region or core.get_config_variable("region") or DEFAULT_REGION
+        # Also for the STS clients the chain creates (a profile's role_arn + source_profile),
+        # which otherwise fail with "You must specify a region" where none is configured.
+        core.set_config_variable("region", region)
+        explicit = None
         if credentials is not None:
             explicit = {
-                "aws_access_key_id": credentials.access_key_id,
-                "aws_secret_access_key": credentials.secret_access_key,
-                "aws_session_token": credentials.session_token,
+                "access_key": credentials.access_key_id,
+                "secret_key": credentials.secret_access_key,
+                "token": credentials.session_token,
             }
-        session = aioboto3.Session(botocore_session=botocore_session(), **explicit)
-        resolved = await _resolve_credentials(session)
+        resolved = await resolve(
+            core,
+            region=region,
+            role_arn=settings.aws_role_arn,
+            external_id=settings.aws_role_external_id,
+            session_name=settings.aws_role_session_name,
+            explicit=explicit,
+        )
+        # The session's credential provider now hands out `resolved`: the client signs every
+        # call with the keys it holds at that moment.
+        session = aioboto3.Session(botocore_session=core)
         async with session.client(
             "cloudfront",
             config=client_config(settings),
             endpoint_url=endpoint_url or settings.aws_endpoint_url,
-            region_name=settings.aws_region or session.region_name or DEFAULT_REGION,
+            region_name=region,
         ) as client:
             drop_noop_handlers(client.meta.events)
             yield cls(client, resolved)
@@ -175,13 +200,27 @@ class CloudFrontClient:
         self, operation: str, params: Mapping[str, Any], deadline: float | None
     ) -> dict[str, Any]:
         """Run one AWS operation within `deadline` seconds (the caller's remaining deadline)."""
+        if deadline is None:
+            return await self._call(operation, params)
+        async with asyncio.timeout(deadline):
+            return await self._call(operation, params)
+
+    async def _call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         method = self._methods.get(operation)
         if method is None:
             method = self._methods[operation] = getattr(self._client, xform_name(operation))
-        if deadline is None:
+        used = self.credentials.held
+        try:
             return await method(**params)
-        async with asyncio.timeout(deadline):
-            return await method(**params)
+        except ClientError as error:
+            # Keys AWS refuses as expired or unknown: fetch anew (STS, or a rewritten
+            # shared-credentials file) and, when that gave other keys, retry once. AWS refused
+            # the request before acting on it, so a retry cannot apply a change twice.
+            if error.response.get("Error", {}).get("Code") not in REJECTED_CODES:
+                raise
+            if not await self.credentials.renew(used):
+                raise
+        return await method(**params)
 
 
 def client_config(settings: Settings) -> AioConfig:
@@ -200,20 +239,4 @@ def client_config(settings: Settings) -> AioConfig:
         # The facade validated every request already; botocore's second pass is pure cost.
         parameter_validation=False,
         user_agent=USER_AGENT,
-    )
-
-
-async def _resolve_credentials(session: Any) -> StaticCredentials:
-    credentials = await session.get_credentials()
-    if credentials is None:
-        raise CredentialsMissing(
-            "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-            "AWS_PROFILE, or run with a pod/instance role; or start with --emulator"
-        )
-    frozen = await credentials.get_frozen_credentials()
-    return StaticCredentials(
-        access_key_id=frozen.access_key,
-        secret_access_key=frozen.secret_key,
-        session_token=frozen.token,
-        method=str(getattr(credentials, "method", "unknown")),
     )

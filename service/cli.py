@@ -15,7 +15,6 @@ import time
 from collections.abc import Sequence
 
 from service import config, logs
-from service.aws import CredentialsMissing
 
 EXIT_CONFIG = 2
 EXIT_STARTUP = 1
@@ -51,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not settings.grpc_event_engine_listener:
         # Read by gRPC core when grpc is first imported (just below); a value the user set wins.
         os.environ.setdefault("GRPC_EXPERIMENTS", GRPC_EXPERIMENTS)
+    # Imported only to serve: `health`, --help and a bad setting need neither grpc nor aioboto3,
+    # whose imports cost most of a second of CPU.
+    from service.aws import CredentialsMissing
     from service.server import serve
 
     try:

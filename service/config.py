@@ -18,6 +18,7 @@ import argparse
 import dataclasses
 import math
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,6 +161,21 @@ def _check_http_address(text: str) -> None:
 
 def _text_or_none(text: str) -> str | None:
     return text or None
+
+
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
+
+
+def _check_role_arn(text: str) -> None:
+    if not _ROLE_ARN.fullmatch(text):
+        raise ValueError(f"expected arn:aws:iam::<12-digit account>:role/<name>, got {text!r}")
+
+
+def _check_session_name(text: str) -> None:
+    # STS's own pattern for RoleSessionName.
+    if not _SESSION_NAME.fullmatch(text):
+        raise ValueError(f"expected 2-64 letters, digits or +=,.@_- characters, got {text!r}")
 
 
 BOOL = Kind(_parse_bool, _accept)
@@ -331,6 +347,26 @@ class Settings:
             "botocore retry mode (default: AWS_RETRY_MODE or the SDK's)",
         ),
     )
+    aws_role_arn: str | None = field(
+        default=None,
+        metadata=spec(
+            Kind(_text_or_none, _check_role_arn),
+            "IAM role to assume (AssumeRole) on top of the credentials the AWS chain finds; "
+            "assumed at start, refreshed before expiry",
+        ),
+    )
+    aws_role_external_id: str | None = field(
+        default=None,
+        metadata=spec(
+            TEXT, "ExternalId sent with --aws-role-arn (when the role's trust policy asks)"
+        ),
+    )
+    aws_role_session_name: str = field(
+        default="cloudfront-facade",
+        metadata=spec(
+            Kind(str, _check_session_name), "RoleSessionName of --aws-role-arn (in CloudTrail)"
+        ),
+    )
     aws_connect_timeout: float = field(
         default=2.0, metadata=spec(SECONDS, "seconds to open an AWS connection")
     )
@@ -359,6 +395,10 @@ class Settings:
             raise ConfigError("--tls-cert and --tls-key: set both or neither")
         if self.tls_client_ca is not None and self.tls_cert is None:
             raise ConfigError("--tls-client-ca: needs --tls-cert and --tls-key")
+        if self.aws_role_external_id is not None and self.aws_role_arn is None:
+            raise ConfigError("--aws-role-external-id: needs --aws-role-arn")
+        if self.aws_role_arn is not None and self.emulator:
+            raise ConfigError("--aws-role-arn: not with --emulator (it signs with its own keys)")
         if self.auth_token_file is not None and not self.caller_token():
             raise ConfigError(f"--auth-token-file: {self.auth_token_file} is empty")
 

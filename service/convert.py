@@ -8,6 +8,7 @@ lacks, or a proto field botocore does not know, fails loudly before the server t
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from botocore import xform_name
 from botocore.model import Shape, StructureShape
 from google.protobuf import message_factory
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from service.logs import LOGGER
@@ -150,10 +151,15 @@ class Plan:
         return self.message_class(**kwargs)
 
 
-def enum_value_name(enum_name: str, aws_value: str) -> str:
-    """The proto value name of an AWS enum value: no-override -> PREFIX_NO_OVERRIDE."""
-    prefix = xform_name(enum_name).upper()
-    return f"{prefix}_{aws_value.upper().replace('-', '_')}"
+def enum_value_name(enum: EnumDescriptor, aws_value: str) -> str:
+    """The proto value name of an AWS enum value, the one naming rule (validation uses it too):
+    the prefix of the enum's zero value PREFIX_UNSPECIFIED, then the AWS value in UPPER_SNAKE
+    (no-override -> PREFIX_NO_OVERRIDE)."""
+    zero = enum.values_by_number.get(0)
+    if zero is None or not zero.name.endswith("_UNSPECIFIED"):
+        raise ContractMismatch(f"{enum.full_name}: the zero value must be ..._UNSPECIFIED")
+    prefix = zero.name.removesuffix("UNSPECIFIED")
+    return prefix + re.sub(r"[^A-Z0-9]", "_", aws_value.upper())
 
 
 def _enum_codec(field: Any, shape: Shape) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
@@ -162,7 +168,7 @@ def _enum_codec(field: Any, shape: Shape) -> tuple[Callable[[Any], Any], Callabl
     aws_values: list[str] = list(getattr(shape, "enum", None) or [])
     if not aws_values:
         raise ContractMismatch(f"{field.full_name} is an enum but AWS's {shape.name} is not")
-    by_name = {enum_value_name(enum.name, v): v for v in aws_values}
+    by_name = {enum_value_name(enum, v): v for v in aws_values}
     to_aws: dict[int, str] = {}
     for value in enum.values:
         if value.number == 0:

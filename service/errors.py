@@ -6,7 +6,8 @@ first: Throttling is a 400), then by its family in :data:`FAMILIES` (``NoSuch*``
 which has a rule for every status). An error answer with no AWS error code (a proxy's page) is
 ``UPSTREAM_HTTP_ERROR``, by status. Transport failures and facade-side failures have their own
 rows in :data:`LOCAL_ERRORS`; an exception none of these name is not mapped here at all: the
-interceptor answers INTERNAL. The README's error table is this module, written out.
+interceptor answers INTERNAL. The error tables of docs/api-and-errors.md ("Errors") are this
+module, written out (tests/test_docs.py checks them against it).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from service.call import NO_ANSWER, Upstream, upstream
+from service.credentials import CredentialsRefreshFailed
 from service.logs import LOGGER, redactor
 
 AWS_DOMAIN = "cloudfront.amazonaws.com"
@@ -90,11 +92,19 @@ AWS_ERRORS: Mapping[str, Rule] = {
     "InvalidClientTokenId": _CREDENTIALS,
     "SignatureDoesNotMatch": _CREDENTIALS,
     "ExpiredToken": _CREDENTIALS,
+    "ExpiredTokenException": _CREDENTIALS,
     "MissingAuthenticationToken": _CREDENTIALS,
     "IncompleteSignature": _CREDENTIALS,
     # The facade built a request AWS could not read: a bug on our side, not the caller's.
     "MissingBody": _FACADE_BUG,
     "InconsistentQuantities": _FACADE_BUG,
+}
+
+#: AWS codes about the facade's own credentials that the caller sees under a facade reason: an
+#: AWS reason such as EXPIRED_TOKEN would read as the caller's token having expired.
+FACADE_CREDENTIAL_REASONS: Mapping[str, str] = {
+    "ExpiredToken": "AWS_CREDENTIALS_EXPIRED",
+    "ExpiredTokenException": "AWS_CREDENTIALS_EXPIRED",
 }
 
 #: Error families by name, for codes AWS_ERRORS does not name. CloudFront's model has 17
@@ -173,6 +183,12 @@ LOCAL_ERRORS: Sequence[tuple[type[BaseException], Rule, str, str]] = (
         _CREDENTIALS,
         "AWS_CREDENTIALS_MISSING",
         "the facade's AWS credentials are incomplete",
+    ),
+    (
+        CredentialsRefreshFailed,
+        _CREDENTIALS,
+        "AWS_CREDENTIALS_REFRESH_FAILED",
+        "the facade's AWS credentials expired and could not be refreshed",
     ),
     (
         boto.ConnectTimeoutError,
@@ -307,9 +323,10 @@ def from_client_error(error: boto.ClientError) -> MappedError:
     if rule.detail is Detail.CREDENTIALS:
         metadata["credentials"] = "facade"
         message = f"CloudFront refused the facade's AWS credentials: {message}"
-    error_info = error_details_pb2.ErrorInfo(
-        reason=upper_snake(code), domain=AWS_DOMAIN, metadata=metadata
-    )
+    reason, domain = upper_snake(code), AWS_DOMAIN
+    if code in FACADE_CREDENTIAL_REASONS:
+        reason, domain = FACADE_CREDENTIAL_REASONS[code], FACADE_DOMAIN
+    error_info = error_details_pb2.ErrorInfo(reason=reason, domain=domain, metadata=metadata)
     return MappedError(
         code=rule.code,
         message=message,

@@ -14,18 +14,19 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
 from google.protobuf.message import DecodeError
 
 from service import errors
 from service.call import CallState, abort, current_call
-from service.logs import ACCESS_LOGGER, LOGGER
-from service.metrics import Metrics
+from service.logs import LOGGER, access
+
+if TYPE_CHECKING:  # a start without metrics never imports prometheus_client
+    from service.metrics import Metrics
 
 log = logging.getLogger(LOGGER)
-access_log = logging.getLogger(ACCESS_LOGGER)
 
 GUARDED_PREFIX = "/cloudfront.v1."
 _REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
@@ -191,20 +192,15 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 self._metrics.observe_upstream(
                     state.aws_operation, state.aws_retries, state.aws_code
                 )
-        if access_log.isEnabledFor(logging.INFO):
-            access_log.info(
-                "call",
-                extra={
-                    "fields": {
-                        "method": method,
-                        "code": code,
-                        "duration_ms": round(seconds * 1000, 3),
-                        "request_id": state.request_id,
-                        "aws_request_id": state.aws_request_id,
-                        "aws_error_code": state.aws_code,
-                        "peer": context.peer(),
-                    }
-                },
+        if access.enabled():
+            access.write(
+                method,
+                code,
+                round(seconds * 1000, 3),
+                state.request_id,
+                state.aws_request_id,
+                state.aws_code,
+                context.peer(),
             )
 
 

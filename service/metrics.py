@@ -5,7 +5,15 @@ Each server gets its own registry so several can live in one process (tests, ben
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from service.credentials import CredentialStats
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -50,6 +58,11 @@ class Metrics:
             registry=self.registry,
         )
 
+    def watch_credentials(self, stats: CredentialStats) -> None:
+        """Export the AWS credentials' refreshes and expiry, read from `stats` at each scrape
+        (refreshes before metrics started, the one at start-up included, are counted too)."""
+        self.registry.register(_CredentialCollector(stats))
+
     def serve(self, listen: str) -> int:
         """Start the HTTP exporter on a daemon thread; returns the bound port."""
         host, _, port = listen.rpartition(":")
@@ -75,3 +88,26 @@ class Metrics:
             self.upstream_retries.labels(operation).inc(retries)
         if aws_code is not None:
             self.upstream_errors.labels(operation, aws_code).inc()
+
+
+class _CredentialCollector(Collector):
+    def __init__(self, stats: CredentialStats) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        refreshes = CounterMetricFamily(
+            "aws_credential_refreshes",
+            "AWS credential fetches (at start and each refresh), by source and result.",
+            labels=["source", "result"],
+        )
+        for (source, result), count in sorted(self._stats.refreshes.items()):
+            refreshes.add_metric([source, result], count)
+        yield refreshes
+        expiry = GaugeMetricFamily(
+            "aws_credential_seconds_to_expiry",
+            "Seconds until the AWS credentials held expire (temporary credentials only).",
+            labels=["source"],
+        )
+        for source, seconds in sorted(self._stats.seconds_to_expiry().items()):
+            expiry.add_metric([source], seconds)
+        yield expiry

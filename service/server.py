@@ -111,16 +111,12 @@ async def running(settings: Settings) -> AsyncIterator[Facade]:
             CloudFrontClient.open(settings, endpoint_url=endpoint, credentials=credentials)
         )
         token = settings.caller_token()
-        redactor.add(
-            [
-                aws.credentials.secret_access_key,
-                aws.credentials.session_token,
-                aws.credentials.access_key_id,
-                token,
-            ]
-        )
+        # The AWS keys were added by service.credentials, as each generation is fetched.
+        redactor.add([token])
 
         metrics, metrics_port = _start_metrics(settings, stack)
+        if metrics is not None:
+            metrics.watch_credentials(aws.credentials.stats)
 
         guard = CallGuard(
             max_concurrency=settings.max_concurrency,

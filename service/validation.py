@@ -31,7 +31,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor, ServiceDescr
 from google.protobuf.message import Message
 
 from service.aws import data_loader
-from service.convert import ContractMismatch, proto_name
+from service.convert import ContractMismatch, enum_value_name, proto_name
 
 # Real ids vary in length (E2QWRUHAPOMQZL, E74FTE3AJFJ256A): pin the alphabet, bound the length.
 _ID = re.compile(r"[A-Z0-9]{1,64}")
@@ -208,7 +208,7 @@ def cloudfront_model() -> ServiceModel:
     """botocore's CloudFront model, the authority for required members and enums."""
     session = botocore.session.get_session()
     # The client's loader: one parsed copy of the model in the process, not two (~4 MB each).
-    session.register_component("data_loader", data_loader())
+    session.register_component("data_loader", data_loader(session.get_config_variable("data_path")))
     return session.get_service_model("cloudfront")
 
 
@@ -228,12 +228,11 @@ def _enum_check(field: FieldDescriptor, shape: Shape) -> Check | None:
 
         return check_string
     enum = field.enum_type
-    zero = enum.values_by_number.get(0)
-    if zero is None or not zero.name.endswith("_UNSPECIFIED"):
-        raise CoverageError(f"{enum.full_name}: the zero value must be ..._UNSPECIFIED")
-    prefix = zero.name.removesuffix("UNSPECIFIED")
-    by_aws = {re.sub(r"[^A-Z0-9]", "_", value.upper()): value for value in allowed_values}
-    offered = {v.name.removeprefix(prefix): v for v in enum.values if v.number != 0}
+    try:
+        by_aws = {enum_value_name(enum, value): value for value in allowed_values}
+    except ContractMismatch as error:  # the naming rule's own check: a start-up failure here
+        raise CoverageError(str(error)) from None
+    offered = {v.name: v for v in enum.values if v.number != 0}
     unknown_to_aws = sorted(set(offered) - set(by_aws))
     if unknown_to_aws:
         raise CoverageError(f"{enum.full_name} offers values {shape.name} lacks: {unknown_to_aws}")

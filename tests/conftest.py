@@ -16,6 +16,7 @@ import grpc
 import pytest
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
@@ -106,6 +107,21 @@ async def channel(facade: Facade) -> AsyncIterator[grpc.aio.Channel]:
 @pytest.fixture
 def stub(channel: grpc.aio.Channel) -> pb_grpc.OriginAccessIdentityServiceStub:
     return pb_grpc.OriginAccessIdentityServiceStub(channel)
+
+
+# -- reflection -----------------------------------------------------------------------------------
+
+
+async def served_services(address: str) -> list[str]:
+    """The services a facade lists through reflection."""
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        responses = stub.ServerReflectionInfo(
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+        )
+        async for response in responses:
+            return [service.name for service in response.list_services_response.service]
+    return []
 
 
 # -- requests: the one builder ------------------------------------------------------------------

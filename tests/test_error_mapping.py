@@ -56,6 +56,7 @@ AWS_ROWS = [
     ("InvalidClientTokenId", 403, S.UNAUTHENTICATED, None),
     ("SignatureDoesNotMatch", 403, S.UNAUTHENTICATED, None),
     ("ExpiredToken", 400, S.UNAUTHENTICATED, None),
+    ("ExpiredTokenException", 400, S.UNAUTHENTICATED, None),
     ("MissingAuthenticationToken", 403, S.UNAUTHENTICATED, None),
     ("IncompleteSignature", 400, S.UNAUTHENTICATED, None),
     ("RealtimeLogConfigOwnerMismatch", 401, S.PERMISSION_DENIED, None),
@@ -91,8 +92,22 @@ UPPER_SNAKE = {
 REASON = re.compile(r"[A-Z][A-Z0-9_]+[A-Z0-9]")  # google.rpc.ErrorInfo's rule for a reason
 
 
+# The facade's own temporary credentials expired: its reason, in its domain, so that no caller
+# reads EXPIRED_TOKEN as its own token having expired.
+FACADE_REASONS = {
+    "ExpiredToken": "AWS_CREDENTIALS_EXPIRED",
+    "ExpiredTokenException": "AWS_CREDENTIALS_EXPIRED",
+}
+
+
 def expected_reason(aws_code: str) -> str:
+    if aws_code in FACADE_REASONS:
+        return FACADE_REASONS[aws_code]
     return UPPER_SNAKE.get(aws_code) or re.sub(r"(?<!^)(?=[A-Z])", "_", aws_code).upper()
+
+
+def expected_domain(aws_code: str) -> str:
+    return "cloudfront-facade" if aws_code in FACADE_REASONS else "cloudfront.amazonaws.com"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -141,7 +156,7 @@ async def test_aws_error_maps_to_its_grpc_status(
     error = failure.value
     assert error.code() is grpc_code
     info = error_info(error)
-    assert info.domain == "cloudfront.amazonaws.com"
+    assert info.domain == expected_domain(aws_code)
     assert REASON.fullmatch(info.reason)
     assert info.reason == expected_reason(aws_code)
     assert info.metadata["awsErrorCode"] == aws_code
@@ -231,12 +246,14 @@ async def test_malformed_upstream_body_is_unavailable(stub: Stub, emulator: Emul
 async def test_upstream_read_timeout_is_unavailable(facade_factory: FacadeFactory) -> None:
     async with facade_factory(aws_read_timeout=0.2) as facade:
         assert facade.emulator is not None
-        facade.emulator.add_fault(FaultRule(latency=1.0, times=1))
+        # Held until released: only the facade's read timeout can end the call.
+        facade.emulator.add_fault(FaultRule(hold=True, times=1))
         async with grpc.aio.insecure_channel(facade.address) as channel:
             with pytest.raises(grpc.aio.AioRpcError) as failure:
                 await pb_grpc.OriginAccessIdentityServiceStub(
                     channel
                 ).GetCloudFrontOriginAccessIdentity(GET)
+        facade.emulator.release_held()
     assert failure.value.code() is S.UNAVAILABLE
     assert error_info(failure.value).reason == "UPSTREAM_READ_TIMEOUT"
 
@@ -259,32 +276,29 @@ async def test_unreachable_upstream_is_unavailable(
     assert error_info(failure.value).reason == "UPSTREAM_UNREACHABLE"
 
 
-async def test_deadline_bounds_the_aws_call(stub: Stub, emulator: Emulator) -> None:
-    emulator.add_fault(FaultRule(latency=2.0, times=1))
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+async def test_deadline_bounds_the_aws_call(stub: Stub, emulator: Emulator, facade: Facade) -> None:
+    # Upstream holds the request and never answers on its own: the deadline alone ends the call.
+    emulator.add_fault(FaultRule(hold=True, times=1))
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         await stub.GetCloudFrontOriginAccessIdentity(GET, timeout=0.3)
     assert failure.value.code() is S.DEADLINE_EXCEEDED
-    assert loop.time() - started < 1.5
+    # The facade lets go of the call while upstream still holds it (60 s: a safety net only).
+    await asyncio.wait_for(facade.guard.wait_idle(), 60)
+    emulator.release_held()
 
 
 async def test_cancelled_call_cancels_the_upstream_request(
     stub: Stub, emulator: Emulator, facade: Facade
 ) -> None:
-    emulator.add_fault(FaultRule(latency=1.0, times=1))
+    emulator.add_fault(FaultRule(hold=True, times=1))
     call = stub.GetCloudFrontOriginAccessIdentity(GET)
-    for _ in range(100):
-        if facade.guard.in_flight:
-            break
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(emulator.wait_held(1), 60)  # the call has reached upstream
     assert facade.guard.in_flight == 1
     call.cancel()
-    for _ in range(100):
-        if not facade.guard.in_flight:
-            break
-        await asyncio.sleep(0.01)
-    assert facade.guard.in_flight == 0  # the handler (and its upstream request) was cancelled
+    # The handler (and its upstream request) is cancelled although upstream never answered.
+    await asyncio.wait_for(facade.guard.wait_idle(), 60)
+    assert facade.guard.in_flight == 0
+    emulator.release_held()
 
 
 async def test_request_ids_come_back_in_trailing_metadata(stub: Stub, emulator: Emulator) -> None:

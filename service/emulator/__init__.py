@@ -15,15 +15,27 @@ from service.emulator.resources import (
     OriginAccessControl,
     Resource,
 )
+from service.emulator.sts import (
+    CredentialRegistry,
+    RoleRule,
+    StsEmulator,
+    StsRecord,
+    TemporaryCredentials,
+)
 
 __all__ = [
     "ORIGIN_ACCESS_CONTROL",
     "ORIGIN_ACCESS_IDENTITY",
     "RESOURCES",
+    "CredentialRegistry",
     "Emulator",
     "FaultRule",
     "Identity",
     "OriginAccessControl",
     "RequestRecord",
     "Resource",
+    "RoleRule",
+    "StsEmulator",
+    "StsRecord",
+    "TemporaryCredentials",
 ]

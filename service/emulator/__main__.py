@@ -29,6 +29,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--access-key-id", help="verify SigV4 signatures for this key")
     parser.add_argument("--secret-access-key", help="secret for --access-key-id")
     parser.add_argument("--session-token", help="require this X-Amz-Security-Token")
+    parser.add_argument(
+        "--sts",
+        action="store_true",
+        help="also serve STS (POST /) and the container credentials endpoint; "
+        "configure roles with POST /_emulator/sts",
+    )
+    parser.add_argument(
+        "--container-token",
+        help="the Authorization header the container credentials endpoint requires",
+    )
     parser.add_argument("--seed", help="seed ids and fault dice for reproducible runs")
     return parser
 
@@ -44,7 +54,9 @@ async def _serve(args: argparse.Namespace) -> None:
         credentials=credentials,
         session_token=args.session_token,
         seed=args.seed,
+        sts=args.sts,
     )
+    emulator.sts.container_token = args.container_token
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -78,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if (args.access_key_id is None) != (args.secret_access_key is None):
         _parser().error("--access-key-id and --secret-access-key go together")
+    if args.container_token is not None and not args.sts:
+        _parser().error("--container-token needs --sts")
     if args.account_limit < 0:
         _parser().error("--account-limit must be non-negative")
     if not 0 <= args.port <= 65535:

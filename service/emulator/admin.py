@@ -111,6 +111,20 @@ def add_routes(app: web.Application, emulator: Emulator) -> None:
         emulator.reset()
         return web.json_response({"reset": True})
 
+    async def sts_state(request: web.Request) -> web.Response:
+        return web.json_response(emulator.sts.state())
+
+    async def sts_configure(request: web.Request) -> web.Response:
+        try:
+            emulator.sts.configure(await _json_object(request, required=True))
+        except ValueError as exc:
+            return _error(400, str(exc))
+        return web.json_response(emulator.sts.state())
+
+    async def sts_requests(request: web.Request) -> web.Response:
+        records = [dataclasses.asdict(record) for record in emulator.sts.request_log]
+        return web.json_response({"requests": records})
+
     async def not_found(request: web.Request) -> web.Response:
         return _error(404, f"no admin route {request.method} {request.path}")
 
@@ -126,5 +140,8 @@ def add_routes(app: web.Application, emulator: Emulator) -> None:
     router.add_get(f"{PREFIX}/held", held)
     router.add_post(f"{PREFIX}/release", release)
     router.add_post(f"{PREFIX}/reset", reset)
+    router.add_get(f"{PREFIX}/sts", sts_state)
+    router.add_post(f"{PREFIX}/sts", sts_configure)
+    router.add_get(f"{PREFIX}/sts/requests", sts_requests)
     # Keeps unknown admin paths (or methods) out of the CloudFront catch-all.
     router.add_route("*", f"{PREFIX}/{{tail:.*}}", not_found)

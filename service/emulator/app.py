@@ -28,8 +28,9 @@ from service.emulator.resources import (
     OriginAccessControl,
     Resource,
 )
-from service.emulator.sigv4 import Authenticator
+from service.emulator.sigv4 import Authenticator, access_key_of
 from service.emulator.store import Record, VersionedStore, prepared
+from service.emulator.sts import CredentialRegistry, StsEmulator
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,13 @@ def _drop(request: web.BaseRequest) -> web.Response:
 
 
 class Emulator:
-    """CloudFront's origin access identity and control APIs on a local port, with faults."""
+    """CloudFront's origin access identity and control APIs on a local port, with faults.
+
+    ``sts=True`` also serves STS (``POST /``) and the container credentials endpoint
+    (``emulator.sts.container_path``) on the same port; configure them through
+    ``emulator.sts``. CloudFront accepts the temporary credentials they issue whether or
+    not STS is served. ``clock`` is the wall clock those credentials expire by.
+    """
 
     def __init__(
         self,
@@ -126,6 +133,8 @@ class Emulator:
         session_token: str | None = None,
         seed: int | str | None = None,
         request_log_limit: int | None = 100_000,
+        sts: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if account_limit < 0:
             raise ValueError("account_limit must be non-negative")
@@ -135,12 +144,22 @@ class Emulator:
         self.port = port
         self._seed = seed
         self._request_log_limit = request_log_limit
-        self._auth = Authenticator(credentials, session_token)
+        self.credentials = CredentialRegistry(clock)
+        self._auth = Authenticator(credentials, session_token, registry=self.credentials)
+        self._parking = Parking()
+        self.sts_enabled = sts
+        self.sts = StsEmulator(
+            self.credentials,
+            credentials,
+            session_token,
+            request_log_limit=request_log_limit,
+            request_id=_request_id.get,
+            parking=self._parking,
+        )
         self._account_limit = account_limit
         self._stores = self._new_stores()
         self._faults = FaultInjector(self._new_rng("faults"))
         self.request_log: list[RequestRecord] = []
-        self._parking = Parking()
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
 
@@ -173,6 +192,9 @@ class Emulator:
 
     def make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
+        if self.sts_enabled:
+            # Before the admin catch-all, which would shadow the container endpoint.
+            self.sts.add_routes(app)
         admin.add_routes(app, self)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         return app
@@ -293,6 +315,7 @@ class Emulator:
         self._stores = self._new_stores()
         self._faults = FaultInjector(self._new_rng("faults"))
         self.request_log.clear()
+        self.sts.clear_request_log()
 
     # -- request handling --------------------------------------------------------
 
@@ -335,6 +358,7 @@ class Emulator:
             invocation_id=headers.get("amz-sdk-invocation-id"),
             sdk_request=headers.get("amz-sdk-request"),
             time=time.monotonic(),
+            access_key=access_key_of(headers),
         )
         self._log(record)
         try:

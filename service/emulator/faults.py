@@ -126,6 +126,8 @@ class RequestRecord:
     # None until answered, and stays None when the connection was dropped.
     status: int | None = None
     fault: FaultRule | None = None
+    # The access key id the Authorization header names, verified or not.
+    access_key: str | None = None
 
     @property
     def attempt(self) -> int | None:

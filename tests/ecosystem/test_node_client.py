@@ -5,8 +5,6 @@ Node runs as an asyncio subprocess so the in-process server keeps serving while 
 
 from __future__ import annotations
 
-import asyncio
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,9 +15,9 @@ import pytest
 from service.server import Facade
 from tests.conftest import FacadeFactory
 from tests.ecosystem.conftest import REPO_ROOT
+from tests.ecosystem.toolchains import run_client
 
 EXAMPLE = REPO_ROOT / "examples" / "node"
-NODE_TIMEOUT = 60.0
 
 
 @pytest.fixture(scope="module")
@@ -46,26 +44,12 @@ async def run_example(
     example: Path, env: dict[str, str], address: str, **extra: str
 ) -> tuple[int, dict[str, Any], str]:
     """Run lifecycle.mjs; returns its exit code, its JSON summary line and all its output."""
-    process = await asyncio.create_subprocess_exec(
-        "node",
-        "lifecycle.mjs",
+    run = await run_client(
+        ["node", "lifecycle.mjs"],
+        {**env, "FACADE_ADDR": address, **extra},
         cwd=example,
-        env={**env, "FACADE_ADDR": address, **extra},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
     )
-    try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), NODE_TIMEOUT)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    output = stdout.decode() + stderr.decode()
-    lines = stdout.decode().strip().splitlines()
-    assert lines, f"lifecycle.mjs printed nothing:\n{output}"
-    summary: dict[str, Any] = json.loads(lines[-1])
-    assert process.returncode is not None
-    return process.returncode, summary, output
+    return run.code, run.summary, run.output
 
 
 async def test_node_client_runs_the_whole_lifecycle(

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from tests.ecosystem.conftest import REPO_ROOT
 
@@ -34,6 +32,20 @@ OAI_STEPS = [
 ]
 OAC_STEPS = ["create", "get", "get-config", "update", "list", "delete", "get-deleted"]
 OAC_SERVICE = "cloudfront.v1.OriginAccessControlService"
+# How each client reports the two errors its OAI lifecycle provokes (see error_seen).
+NOT_FOUND_SEEN = {
+    "code": "NOT_FOUND",
+    "reason": "NO_SUCH_CLOUD_FRONT_ORIGIN_ACCESS_IDENTITY",
+    "domain": "cloudfront.amazonaws.com",
+    "awsErrorCode": "NoSuchCloudFrontOriginAccessIdentity",
+}
+STALE_ETAG_SEEN = {
+    "code": "ABORTED",
+    "reason": "PRECONDITION_FAILED",
+    "domain": "cloudfront.amazonaws.com",
+    "awsErrorCode": "PreconditionFailed",
+}
+OAC_NOT_FOUND_REASON = "NO_SUCH_ORIGIN_ACCESS_CONTROL"
 
 
 def in_ci() -> bool:
@@ -75,10 +87,18 @@ class ClientRun:
     output: str
 
 
-async def run_client(argv: Sequence[str], env: Mapping[str, str]) -> ClientRun:
+async def run_client(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    cwd: Path | None = None,
+) -> ClientRun:
     """Run a client to its end; it prints a JSON summary as its last line either way."""
     process = await asyncio.create_subprocess_exec(
-        *argv, env=dict(env), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        *argv,
+        cwd=cwd,
+        env=dict(env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), RUN_TIMEOUT)
@@ -103,13 +123,11 @@ def require_oac(services: Sequence[str]) -> None:
     pytest.skip(message)
 
 
-async def served_services(address: str) -> list[str]:
-    """The services a facade lists through reflection."""
-    async with grpc.aio.insecure_channel(address) as channel:
-        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
-        responses = stub.ServerReflectionInfo(
-            iter([reflection_pb2.ServerReflectionRequest(list_services="")])
-        )
-        async for response in responses:
-            return [service.name for service in response.list_services_response.service]
-    return []
+def error_seen(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of a client's report of one error that the tests compare."""
+    return {
+        "code": report.get("code"),
+        "reason": report.get("reason"),
+        "domain": report.get("domain"),
+        "awsErrorCode": report.get("metadata", {}).get("awsErrorCode"),
+    }

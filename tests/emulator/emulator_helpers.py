@@ -52,6 +52,27 @@ def make_client(
     return client
 
 
+def make_sts_client(
+    target: Emulator | str,
+    config: Config | None = None,
+    *,
+    access_key: str = ACCESS_KEY,
+    secret_key: str = SECRET_KEY,
+    session_token: str | None = None,
+) -> AbstractAsyncContextManager[Any]:
+    """A real aioboto3 STS client for an emulator started with ``sts=True``."""
+    client: AbstractAsyncContextManager[Any] = _SESSION.client(
+        "sts",
+        endpoint_url=target if isinstance(target, str) else target.base_url,
+        region_name=REGION,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        aws_session_token=session_token,
+        config=config,
+    )
+    return client
+
+
 def assert_client_error(error: ClientError, code: str, status: int) -> None:
     """The code and status match, and the error carries the response's request id."""
     response: dict[str, Any] = error.response
@@ -88,3 +109,28 @@ def oac_config(
     if description is not None:
         config["Description"] = description
     return config
+
+
+def fill(value: Any, resource_id: str, etag: str) -> Any:
+    """An error table's request parameters with "{id}" and "{etag}" of the existing resource."""
+    if isinstance(value, dict):
+        return {key: fill(item, resource_id, etag) for key, item in value.items()}
+    if isinstance(value, str):
+        return value.replace("{id}", resource_id).replace("{etag}", etag)
+    return value
+
+
+def arrange(emulator: Emulator, cf: Any, resource_id: str, options: dict[str, Any]) -> None:
+    """Set up what an error table's row asks for: the resource in use, an account limit, or a
+    request body sent in place of the one botocore serialises."""
+    if options.get("in_use"):
+        emulator.mark_in_use(resource_id)
+    if "account_limit" in options:
+        emulator.account_limit = options["account_limit"]
+    if "body" in options:
+        body: bytes = options["body"]
+
+        def replace_body(request: Any, **_: Any) -> None:
+            request.data = body
+
+        cf.meta.events.register("before-sign.cloudfront.*", replace_body)

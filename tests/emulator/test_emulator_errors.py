@@ -12,7 +12,9 @@ from botocore.exceptions import ClientError
 from service.emulator import Emulator
 from tests.emulator.emulator_helpers import (
     FAKE_SIGV4_HEADERS,
+    arrange,
     assert_client_error,
+    fill,
     make_client,
     oai_config,
 )
@@ -250,14 +252,6 @@ ERROR_CASES = [
 ]
 
 
-def _fill(value: Any, identity_id: str, etag: str) -> Any:
-    if isinstance(value, dict):
-        return {key: _fill(item, identity_id, etag) for key, item in value.items()}
-    if isinstance(value, str):
-        return value.replace("{id}", identity_id).replace("{etag}", etag)
-    return value
-
-
 @pytest.mark.parametrize(("method", "params", "code", "status", "options"), ERROR_CASES)
 async def test_error_response_has_modelled_code_status_and_request_id(
     emulator: Emulator,
@@ -270,19 +264,9 @@ async def test_error_response_has_modelled_code_status_and_request_id(
     async with make_client(emulator, UNVALIDATED) as cf:
         existing = await cf.create_cloud_front_origin_access_identity(**cfg())
         identity_id = existing["CloudFrontOriginAccessIdentity"]["Id"]
-        if options.get("in_use"):
-            emulator.mark_in_use(identity_id)
-        if "account_limit" in options:
-            emulator.account_limit = options["account_limit"]
-        if "body" in options:
-            body: bytes = options["body"]
-
-            def replace_body(request: Any, **_: Any) -> None:
-                request.data = body
-
-            cf.meta.events.register("before-sign.cloudfront.*", replace_body)
+        arrange(emulator, cf, identity_id, options)
         with pytest.raises(ClientError) as caught:
-            await getattr(cf, method)(**_fill(params, identity_id, existing["ETag"]))
+            await getattr(cf, method)(**fill(params, identity_id, existing["ETag"]))
     assert_client_error(caught.value, code, status)
     # A failed call must not have changed the identity.
     [after] = emulator.identities()

@@ -89,8 +89,9 @@ async def test_latency_combines_with_an_error(emulator: Emulator, cf_no_retry: A
 async def test_latency_exceeding_the_client_timeout_is_a_read_timeout(
     emulator: Emulator,
 ) -> None:
-    # The handler still sleeps when the client gives up; the emulator's stop wakes it.
-    emulator.add_fault(FaultRule(latency=0.5))
+    # An hour: only the client's timeout can end the call. The emulator's stop wakes the
+    # handler still sleeping on it.
+    emulator.add_fault(FaultRule(latency=3600))
     config = Config(read_timeout=0.2, retries={"total_max_attempts": 1})
     async with make_client(emulator, config) as cf:
         with pytest.raises(ReadTimeoutError):

@@ -9,7 +9,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from service.emulator import Emulator
-from tests.emulator.emulator_helpers import assert_client_error, make_client, oac_config
+from tests.emulator.emulator_helpers import (
+    arrange,
+    assert_client_error,
+    fill,
+    make_client,
+    oac_config,
+)
 
 UNKNOWN_ID = "E0000000000000"
 STALE_ETAG = "EAAAAAAAAAAAAA"
@@ -223,14 +229,6 @@ ERROR_CASES = [
 ]
 
 
-def _fill(value: Any, control_id: str, etag: str) -> Any:
-    if isinstance(value, dict):
-        return {key: _fill(item, control_id, etag) for key, item in value.items()}
-    if isinstance(value, str):
-        return value.replace("{id}", control_id).replace("{etag}", etag)
-    return value
-
-
 @pytest.mark.parametrize(("method", "params", "code", "status", "options"), ERROR_CASES)
 async def test_oac_error_has_modelled_code_status_and_request_id(
     emulator: Emulator,
@@ -244,20 +242,10 @@ async def test_oac_error_has_modelled_code_status_and_request_id(
         existing = await cf.create_origin_access_control(**cfg())
         await cf.create_origin_access_control(**cfg("taken"))
         control_id = existing["OriginAccessControl"]["Id"]
-        if options.get("in_use"):
-            emulator.mark_in_use(control_id)
-        if "account_limit" in options:
-            emulator.account_limit = options["account_limit"]
-        if "body" in options:
-            body: bytes = options["body"]
-
-            def replace_body(request: Any, **_: Any) -> None:
-                request.data = body
-
-            cf.meta.events.register("before-sign.cloudfront.*", replace_body)
+        arrange(emulator, cf, control_id, options)
         before = emulator.controls()
         with pytest.raises(ClientError) as caught:
-            await getattr(cf, method)(**_fill(params, control_id, existing["ETag"]))
+            await getattr(cf, method)(**fill(params, control_id, existing["ETag"]))
     assert_client_error(caught.value, code, status)
     # A failed call must not have changed any control.
     assert emulator.controls() == before

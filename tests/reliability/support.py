@@ -27,7 +27,7 @@ from tests.conftest import update_request as update_request
 
 S = grpc.StatusCode
 Stub = pb_grpc.OriginAccessIdentityServiceStub
-#: Every code the README's two error tables name, plus OK.
+#: Every code the two error tables of docs/api-and-errors.md name, plus OK.
 DOCUMENTED = frozenset(
     {
         S.OK,

@@ -1,5 +1,6 @@
-"""Credentials: refused AWS keys are UNAUTHENTICATED and blamed on the facade, and a restart
-picks up rotated keys (documented: static keys are read at start).
+"""Credentials: refused AWS keys are UNAUTHENTICATED and blamed on the facade; keys in the
+environment rotate with a restart, keys in a shared-credentials file without one (the file is
+read again when AWS refuses the keys held).
 
 The emulator verifies SigV4 signatures against the keys it is given.
 """
@@ -80,7 +81,7 @@ async def test_a_restart_picks_up_rotated_environment_credentials(figures: Figur
                 port=urlsplit(url).port or 0, credentials={NEW_KEY: NEW_SECRET}
             ) as rotated:
                 assert rotated.base_url == url
-                stale = await list_once(old.address)  # keys are read at start only
+                stale = await list_once(old.address)  # the environment is read at start only
                 old.signal()
                 assert await old.wait() == 0
                 async with facade_process(
@@ -93,29 +94,40 @@ async def test_a_restart_picks_up_rotated_environment_credentials(figures: Figur
     assert after.code is S.OK
 
 
-async def test_a_restart_picks_up_a_rewritten_shared_credentials_file(
+async def test_a_rewritten_shared_credentials_file_is_picked_up_without_a_restart(
     tmp_path: Path, figures: Figures
 ) -> None:
     credentials = tmp_path / "credentials"
     env = {"AWS_SHARED_CREDENTIALS_FILE": str(credentials)}
 
-    def write(secret: str) -> None:
+    def write(key: str, secret: str) -> None:
         credentials.write_text(
-            f"[default]\naws_access_key_id = {OLD_KEY}\naws_secret_access_key = {secret}\n"
+            f"[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"
         )
 
     async with Emulator(credentials={OLD_KEY: OLD_SECRET}) as upstream:
-        write("a-wrong-secret-in-the-file")
-        async with facade_process("--aws-endpoint-url", upstream.base_url, env=env) as first:
-            assert first.serving["aws_credentials"] == "shared-credentials-file"
-            wrong = await list_once(first.address)
-            write(OLD_SECRET)
-            unchanged = await list_once(first.address)  # read at start only
-            first.signal()
-            assert await first.wait() == 0
-        async with facade_process("--aws-endpoint-url", upstream.base_url, env=env) as second:
-            fixed = await list_once(second.address)
-    figures.record(file_rotation=[o.code.name for o in (wrong, unchanged, fixed)])
+        url = upstream.base_url
+        write(OLD_KEY, "a-wrong-secret-in-the-file")
+        async with facade_process("--aws-endpoint-url", url, env=env) as facade:
+            assert facade.serving["aws_credentials"] == "shared-credentials-file"
+            wrong = await list_once(facade.address)
+            write(OLD_KEY, OLD_SECRET)  # the mounted Secret is fixed
+            fixed = await list_once(facade.address)
+            # Rotate: CloudFront (on the same address) now knows only the new key; the file too.
+            await upstream.stop()
+            async with Emulator(port=urlsplit(url).port or 0, credentials={NEW_KEY: NEW_SECRET}):
+                write(NEW_KEY, NEW_SECRET)
+                rotated = await list_once(facade.address)
+                facade.signal()
+                assert await facade.wait() == 0
+    reads = [
+        record
+        for record in facade.records()
+        if record.get("message") == "aws credentials refreshed"
+        and record.get("source") == "shared-credentials-file"
+    ]
+    figures.record(file_rotation=[o.code.name for o in (wrong, fixed, rotated)])
     assert blames_the_facade(wrong)
-    assert blames_the_facade(unchanged)
     assert fixed.code is S.OK
+    assert rotated.code is S.OK
+    assert len(reads) == 3  # at start, the fixed secret, the new key

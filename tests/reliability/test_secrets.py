@@ -122,10 +122,12 @@ async def test_no_secret_reaches_the_logs_or_the_callers(
         paths["upstream_drop"] = await outcome(
             stub.ListCloudFrontOriginAccessIdentities(LIST, metadata=AUTH, timeout=5)
         )
-        upstream.add_fault(FaultRule(latency=3.0, times=1))
+        # Held upstream until released: the call can only end by its deadline.
+        upstream.add_fault(FaultRule(hold=True, times=1))
         paths["deadline"] = await outcome(
             stub.ListCloudFrontOriginAccessIdentities(LIST, metadata=AUTH, timeout=0.3)
         )
+        upstream.release_held()
     facade.signal()
     assert await facade.wait() == 0
     logs = await facade.output()

@@ -52,6 +52,18 @@ def test_settings_are_frozen() -> None:
         (["--emulator-latency", "nan"], {}, "--emulator-latency"),
         (["--shutdown-grace", "inf"], {}, "--shutdown-grace"),
         (["--keepalive-time", "1e10"], {}, "--keepalive-time"),
+        (["--aws-role-arn", "arn:aws:iam::123:role/short-account"], {}, "--aws-role-arn"),
+        (["--aws-role-arn", "arn:aws:s3:::a-bucket"], {}, "--aws-role-arn"),
+        ([], {"CLOUDFRONT_FACADE_AWS_ROLE_ARN": "role/x"}, "CLOUDFRONT_FACADE_AWS_ROLE_ARN"),
+        (["--aws-role-session-name", "has space"], {}, "--aws-role-session-name"),
+        (["--aws-role-session-name", "x" * 65], {}, "--aws-role-session-name"),
+        # An external id means nothing without a role to assume.
+        (["--aws-role-external-id", "ext-1"], {}, "--aws-role-external-id"),
+        (
+            ["--emulator", "--aws-role-arn", "arn:aws:iam::123456789012:role/r"],
+            {},
+            "--aws-role-arn",
+        ),
         (
             [],
             {"CLOUDFRONT_FACADE_GRPC_EVENT_ENGINE_LISTENER": "sometimes"},
@@ -64,6 +76,23 @@ def test_bad_value_is_a_config_error_naming_the_setting(
 ) -> None:
     with pytest.raises(ConfigError, match=named):
         load(argv, environ=environ)
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::123456789012:role/cloudfront-manager",
+        "arn:aws:iam::123456789012:role/team/path/cf+admin=1,x.y@z_w-v",
+        "arn:aws-cn:iam::123456789012:role/china",
+        "arn:aws-us-gov:iam::123456789012:role/gov",
+    ],
+)
+def test_role_arns_in_any_partition_and_path_are_accepted(arn: str) -> None:
+    assert load(["--aws-role-arn", arn], environ={}).aws_role_arn == arn
+
+
+def test_the_role_session_name_defaults_to_the_facade_s_name() -> None:
+    assert load([], environ={}).aws_role_session_name == "cloudfront-facade"
 
 
 def test_largest_request_limit_below_1_gib_is_accepted() -> None:

@@ -7,11 +7,10 @@ import asyncio
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from service.server import Facade
 from service.servicer import SERVICE_NAME
-from tests.conftest import FacadeFactory
+from tests.conftest import FacadeFactory, served_services
 from tests.process import run_cli
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -48,19 +47,8 @@ async def test_health_stays_open_without_the_caller_token(facade_factory: Facade
         assert await _check(facade.address, "") == SERVING
 
 
-async def _list_services(address: str) -> list[str]:
-    async with grpc.aio.insecure_channel(address) as channel:
-        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
-        responses = stub.ServerReflectionInfo(
-            iter([reflection_pb2.ServerReflectionRequest(list_services="")])
-        )
-        async for response in responses:
-            return [s.name for s in response.list_services_response.service]
-    return []
-
-
 async def test_reflection_lists_the_service(facade: Facade) -> None:
-    services = await _list_services(facade.address)
+    services = await served_services(facade.address)
     assert SERVICE_NAME in services
     assert "grpc.health.v1.Health" in services
 
@@ -68,7 +56,7 @@ async def test_reflection_lists_the_service(facade: Facade) -> None:
 async def test_reflection_can_be_switched_off(facade_factory: FacadeFactory) -> None:
     async with facade_factory(reflection=False) as facade:
         with pytest.raises(grpc.aio.AioRpcError) as failure:
-            await _list_services(facade.address)
+            await served_services(facade.address)
     assert failure.value.code() is grpc.StatusCode.UNIMPLEMENTED
 
 
@@ -94,7 +82,6 @@ async def test_an_open_health_watch_does_not_hold_the_drain(
                 health_pb2.HealthCheckRequest(service="")
             )
             assert (await watch.read()).status == SERVING
-            loop = asyncio.get_running_loop()
-            began = loop.time()
-            await facade.drain(grace=10.0)
-            assert loop.time() - began < 2.0
+            # An hour of grace: were the watch holding the drain, the 60 s safety net would
+            # fail the test; no clock is raced.
+            await asyncio.wait_for(facade.drain(grace=3600.0), 60)

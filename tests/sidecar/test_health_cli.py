@@ -15,7 +15,7 @@ from service._gen.cloudfront.v1 import origin_access_identity_service_pb2 as pb
 from service._gen.cloudfront.v1 import origin_access_identity_service_pb2_grpc as pb_grpc
 from service.server import Facade
 from service.servicer import SERVICE_NAME
-from tests.process import facade_process, run_cli
+from tests.process import EmulatorAdmin, facade_process, run_cli
 
 LIST = pb.ListCloudFrontOriginAccessIdentitiesRequest()
 
@@ -84,21 +84,10 @@ async def _until(condition: Callable[[], Awaitable[bool]]) -> None:
 
 async def test_a_draining_facade_has_stopped_listening_so_the_probe_exits_2() -> None:
     """What a draining facade answers a new probe: nothing, since it closed its listener."""
-    async with facade_process(
-        "--emulator",
-        "--emulator-latency",
-        "30",
-        "--shutdown-grace",
-        "30",
-        "--metrics-listen",
-        "127.0.0.1:0",
-    ) as facade:
-        metrics = f"http://127.0.0.1:{facade.serving['metrics_port']}/metrics"
+    # The call is held upstream until the facade stops, and the grace is an hour: only the
+    # second signal ends the drain, so no clock is raced.
+    async with facade_process("--emulator", "--shutdown-grace", "3600") as facade:
         host, port = facade.address.rsplit(":", 1)
-
-        async def one_call_in_flight() -> bool:
-            async with aiohttp.ClientSession() as session, session.get(metrics) as response:
-                return "cloudfront_facade_in_flight_calls 1.0" in await response.text()
 
         async def listener_closed() -> bool:
             try:
@@ -108,10 +97,15 @@ async def test_a_draining_facade_has_stopped_listening_so_the_probe_exits_2() ->
             writer.close()
             return False
 
-        async with grpc.aio.insecure_channel(facade.address) as channel:
+        async with (
+            aiohttp.ClientSession() as http,
+            grpc.aio.insecure_channel(facade.address) as channel,
+        ):
+            upstream = EmulatorAdmin(http, facade.serving["emulator"])
+            await upstream.hold_every_call()
             stub = pb_grpc.OriginAccessIdentityServiceStub(channel)  # type: ignore[no-untyped-call]
             held = asyncio.ensure_future(stub.ListCloudFrontOriginAccessIdentities(LIST))
-            await _until(one_call_in_flight)
+            await upstream.wait_held(1)
             facade.signal(signal.SIGTERM)
             await _until(listener_closed)
             code, _, err = await health("--target", facade.address)

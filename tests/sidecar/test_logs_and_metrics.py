@@ -91,6 +91,19 @@ async def test_metrics_count_calls_codes_and_upstream_errors(
     assert "cloudfront_facade_in_flight_calls 0.0" in text
 
 
+async def test_metrics_count_the_credential_fetch_at_start(facade_factory: FacadeFactory) -> None:
+    async with (
+        facade_factory(metrics_listen="127.0.0.1:0") as facade,
+        ClientSession() as http,
+        http.get(f"http://127.0.0.1:{facade.metrics_port}/metrics") as response,
+    ):
+        text = await response.text()
+    # The emulator's keys are static: fetched once, and no expiry to count down to.
+    assert 'aws_credential_refreshes_total{result="success",source="explicit"} 1.0' in text
+    assert "# TYPE aws_credential_seconds_to_expiry gauge" in text
+    assert "aws_credential_seconds_to_expiry{" not in text
+
+
 async def test_metrics_are_off_by_default(facade_factory: FacadeFactory) -> None:
     async with facade_factory() as facade:
         assert facade.metrics is None
