@@ -22,7 +22,6 @@ IMPORTS = (
     "botocore.session",
     "aiobotocore.session",
     "aioboto3",
-    "prometheus_client",  # imported by service.interceptors today, though metrics are off
     "service.server",
     "uvloop",
 )
