@@ -30,6 +30,7 @@ from botocore.model import OperationNotFoundError, ServiceModel, Shape, Structur
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 
+from service.aws import data_loader
 from service.convert import ContractMismatch, enum_value_name, proto_name
 
 # Real ids vary in length (E2QWRUHAPOMQZL, E74FTE3AJFJ256A): pin the alphabet, bound the length.
@@ -205,7 +206,10 @@ class FieldRule:
 @functools.cache
 def cloudfront_model() -> ServiceModel:
     """botocore's CloudFront model, the authority for required members and enums."""
-    return botocore.session.get_session().get_service_model("cloudfront")
+    session = botocore.session.get_session()
+    # The client's loader: one parsed copy of the model in the process, not two (~4 MB each).
+    session.register_component("data_loader", data_loader(session.get_config_variable("data_path")))
+    return session.get_service_model("cloudfront")
 
 
 def _enum_check(field: FieldDescriptor, shape: Shape) -> Check | None:
