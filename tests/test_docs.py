@@ -14,7 +14,7 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -326,6 +326,39 @@ def test_every_relative_link_resolves(page: Path, target: str) -> None:
 
 def test_the_pages_have_relative_links_to_check() -> None:
     assert len(RELATIVE_LINKS) > len(PAGES)
+
+
+# -- client snippets are the tested programs' code ---------------------------------------------
+
+#: Each language's snippets in docs/clients.md, and the program CI builds and runs them from.
+CLIENT_PROGRAMS = {
+    "go": REPO / "examples/go/main.go",
+    "java": REPO / "examples/java/Lifecycle.java",
+}
+CLIENT_SNIPPETS = [
+    block for block in split_page(DOCS / "clients.md")[0] if block.lang in CLIENT_PROGRAMS
+]
+
+
+def _dedented(lines: Iterable[str]) -> list[str]:
+    """Lines with their common leading whitespace removed (an excerpt from inside a function)."""
+    lines = list(lines)
+    margin = min((len(x) - len(x.lstrip()) for x in lines if x.strip()), default=0)
+    return [x[margin:] for x in lines]
+
+
+@pytest.mark.parametrize("block", CLIENT_SNIPPETS, ids=[b.where() for b in CLIENT_SNIPPETS])
+def test_a_client_snippet_is_an_excerpt_of_the_program_ci_runs(block: Block) -> None:
+    program = CLIENT_PROGRAMS[block.lang].read_text().splitlines()
+    wanted, size = _dedented(block.lines), len(block.lines)
+    windows = (_dedented(program[i : i + size]) for i in range(len(program) - size + 1))
+    assert any(window == wanted for window in windows), (
+        f"{block.where()} is not verbatim in {CLIENT_PROGRAMS[block.lang].relative_to(REPO)}"
+    )
+
+
+def test_each_client_language_has_a_snippet_to_check() -> None:
+    assert {block.lang for block in CLIENT_SNIPPETS} == set(CLIENT_PROGRAMS)
 
 
 def test_the_readme_links_every_docs_page() -> None:
