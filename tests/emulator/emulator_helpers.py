@@ -39,30 +39,11 @@ def make_client(
     access_key: str = ACCESS_KEY,
     secret_key: str = SECRET_KEY,
     session_token: str | None = None,
+    service: str = "cloudfront",
 ) -> AbstractAsyncContextManager[Any]:
+    """A real aioboto3 client of `service` for the emulator (STS needs ``sts=True``)."""
     client: AbstractAsyncContextManager[Any] = _SESSION.client(
-        "cloudfront",
-        endpoint_url=target if isinstance(target, str) else target.base_url,
-        region_name=REGION,
-        aws_access_key_id=access_key,
-        aws_secret_access_key=secret_key,
-        aws_session_token=session_token,
-        config=config,
-    )
-    return client
-
-
-def make_sts_client(
-    target: Emulator | str,
-    config: Config | None = None,
-    *,
-    access_key: str = ACCESS_KEY,
-    secret_key: str = SECRET_KEY,
-    session_token: str | None = None,
-) -> AbstractAsyncContextManager[Any]:
-    """A real aioboto3 STS client for an emulator started with ``sts=True``."""
-    client: AbstractAsyncContextManager[Any] = _SESSION.client(
-        "sts",
+        service,
         endpoint_url=target if isinstance(target, str) else target.base_url,
         region_name=REGION,
         aws_access_key_id=access_key,

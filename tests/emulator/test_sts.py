@@ -31,7 +31,6 @@ from tests.emulator.emulator_helpers import (
     SECRET_KEY,
     EmulatorFactory,
     make_client,
-    make_sts_client,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +76,7 @@ async def emulator(emulator_factory: EmulatorFactory, clock: FakeClock) -> Emula
 def sts_client(
     emulator: Emulator, config: Config | None = NO_RETRIES, **keys: Any
 ) -> AbstractAsyncContextManager[Any]:
-    return make_sts_client(emulator, config, **keys)
+    return make_client(emulator, config, service="sts", **keys)
 
 
 @pytest.fixture
