@@ -5,10 +5,18 @@ Kept beside conftest.py rather than in it so that OAI's builders keep their shor
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import botocore.session
+import grpc
+import pytest
+import pytest_asyncio
 
 from service._gen.cloudfront.v1 import origin_access_control_service_pb2 as oac
 from service._gen.cloudfront.v1 import origin_access_control_service_pb2_grpc as oac_grpc
+from service.emulator import Emulator
+from service.server import Facade, running
+from tests.conftest import TEST_SETTINGS
 
 Stub = oac_grpc.OriginAccessControlServiceStub
 
@@ -77,3 +85,36 @@ def _oac_path() -> str:
 
 #: The OAC collection's path, from botocore's model: /2020-05-31/origin-access-control
 OAC_PATH = _oac_path()
+
+
+# -- one facade and emulator per module, the emulator fresh for each test ----------------------
+# A module takes them by importing the four (pytest finds fixtures among a module's names; the
+# fixtures' own names are facade, emulator, stub and fresh_emulator), with a module loop scope:
+#     from tests.oac import module_emulator, module_facade, module_stub, resets_emulator
+# The table tests would otherwise start a facade and an emulator per row.
+
+ACCOUNT_LIMIT = 100  # the emulator's default, restored for tests that lower it
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", name="facade")
+async def module_facade() -> AsyncIterator[Facade]:
+    async with running(TEST_SETTINGS) as started:
+        yield started
+
+
+@pytest.fixture(scope="module", name="emulator")
+def module_emulator(facade: Facade) -> Emulator:
+    assert facade.emulator is not None
+    return facade.emulator
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", name="stub")
+async def module_stub(facade: Facade) -> AsyncIterator[Stub]:
+    async with grpc.aio.insecure_channel(facade.address) as channel:
+        yield Stub(channel)
+
+
+@pytest.fixture(autouse=True, name="fresh_emulator")
+def resets_emulator(emulator: Emulator) -> None:
+    emulator.reset()
+    emulator.account_limit = ACCOUNT_LIMIT

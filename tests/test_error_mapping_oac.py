@@ -7,20 +7,28 @@ details. One facade and emulator serve the module; the emulator is reset before 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
 import pytest
-import pytest_asyncio
 from google.rpc import error_details_pb2
 
 from service._gen.cloudfront.v1 import origin_access_control_service_pb2 as oac
 from service.emulator import Emulator, FaultRule
-from service.server import Facade, running
-from tests.conftest import TEST_SETTINGS, detail, error_info, trailer
-from tests.oac import Stub, create, delete_request, get_request, update_request
+from tests.conftest import detail, error_info, trailer
+from tests.oac import (  # noqa: F401
+    Stub,
+    create,
+    delete_request,
+    get_request,
+    module_emulator,
+    module_facade,
+    module_stub,
+    resets_emulator,
+    update_request,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -162,30 +170,6 @@ ROWS = {
         "INVALID_IF_MATCH_VERSION",
     ),
 }
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def facade() -> AsyncIterator[Facade]:
-    async with running(TEST_SETTINGS) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def emulator(facade: Facade) -> Emulator:
-    assert facade.emulator is not None
-    return facade.emulator
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stub(facade: Facade) -> AsyncIterator[Stub]:
-    async with grpc.aio.insecure_channel(facade.address) as channel:
-        yield Stub(channel)
-
-
-@pytest.fixture(autouse=True)
-def fresh_emulator(emulator: Emulator) -> None:
-    emulator.reset()
-    emulator.account_limit = 100
 
 
 @pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())

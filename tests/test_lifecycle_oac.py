@@ -6,18 +6,15 @@ One facade and emulator serve the module; the emulator is reset before each test
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import botocore.session
 import grpc
 import pytest
-import pytest_asyncio
 
 from service._gen.cloudfront.v1 import origin_access_control_service_pb2 as oac
 from service.emulator import Emulator
-from service.server import Facade, running
-from tests.conftest import TEST_SETTINGS, error_info
-from tests.oac import (
+from tests.conftest import error_info
+from tests.oac import (  # noqa: F401
     LIST,
     OAC_PATH,
     Stub,
@@ -25,6 +22,10 @@ from tests.oac import (
     create,
     delete_request,
     get_request,
+    module_emulator,
+    module_facade,
+    module_stub,
+    resets_emulator,
     update_request,
 )
 
@@ -50,29 +51,6 @@ ENUM_TABLES = {
     "OriginAccessControlSigningBehaviors": SIGNING_BEHAVIORS,
     "OriginAccessControlOriginTypes": ORIGIN_TYPES,
 }
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def facade() -> AsyncIterator[Facade]:
-    async with running(TEST_SETTINGS) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def emulator(facade: Facade) -> Emulator:
-    assert facade.emulator is not None
-    return facade.emulator
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stub(facade: Facade) -> AsyncIterator[Stub]:
-    async with grpc.aio.insecure_channel(facade.address) as channel:
-        yield Stub(channel)
-
-
-@pytest.fixture(autouse=True)
-def fresh_emulator(emulator: Emulator) -> None:
-    emulator.reset()
 
 
 @pytest.mark.parametrize("shape_name", sorted(ENUM_TABLES))

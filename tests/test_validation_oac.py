@@ -7,49 +7,19 @@ emulator, one of each for the module (the emulator is reset before each test).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import grpc
 import pytest
-import pytest_asyncio
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 
 from service._gen.cloudfront.v1 import origin_access_control_service_pb2 as oac
-from service._gen.cloudfront.v1 import origin_access_control_service_pb2_grpc as oac_grpc
 from service.emulator import Emulator
-from service.server import Facade, running
 from service.validation import CARRIAGE_RETURN
-from tests.conftest import TEST_SETTINGS, detail, error_info
+from tests.conftest import detail, error_info
+from tests.oac import Stub, module_emulator, module_facade, module_stub, resets_emulator  # noqa: F401
 from tests.validation_cases import BAD, DESCRIPTION, create
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-Stub = oac_grpc.OriginAccessControlServiceStub
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def facade() -> AsyncIterator[Facade]:
-    async with running(TEST_SETTINGS) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def emulator(facade: Facade) -> Emulator:
-    assert facade.emulator is not None
-    return facade.emulator
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stub(facade: Facade) -> AsyncIterator[Stub]:
-    async with grpc.aio.insecure_channel(facade.address) as channel:
-        opened = Stub(channel)
-        yield opened
-
-
-@pytest.fixture(autouse=True)
-def fresh_emulator(emulator: Emulator, stub: Stub) -> None:
-    emulator.reset()
 
 
 @pytest.mark.parametrize(("rpc", "request_message", "fields"), BAD)

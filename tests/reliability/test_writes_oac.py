@@ -7,44 +7,25 @@ they really are in flight together when they are let go; nothing waits on the cl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import grpc
 import pytest
-import pytest_asyncio
 
 from service.emulator import Emulator, FaultRule
-from service.server import Facade, running
-from tests.conftest import TEST_SETTINGS
-from tests.oac import Stub, create, create_request, update_request
+from tests.oac import (  # noqa: F401
+    Stub,
+    create,
+    create_request,
+    module_emulator,
+    module_facade,
+    module_stub,
+    resets_emulator,
+    update_request,
+)
 from tests.reliability.support import Outcome, S, describe, outcome, reasons, tally
 
 pytestmark = [pytest.mark.reliability, pytest.mark.asyncio(loop_scope="module")]
 
 RACERS = 20
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def facade() -> AsyncIterator[Facade]:
-    async with running(TEST_SETTINGS) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def emulator(facade: Facade) -> Emulator:
-    assert facade.emulator is not None
-    return facade.emulator
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stub(facade: Facade) -> AsyncIterator[Stub]:
-    async with grpc.aio.insecure_channel(facade.address) as channel:
-        yield Stub(channel)
-
-
-@pytest.fixture(autouse=True)
-def fresh_emulator(emulator: Emulator) -> None:
-    emulator.reset()
 
 
 async def held_together(emulator: Emulator, calls: list[asyncio.Task[Outcome]]) -> None:
