@@ -10,7 +10,11 @@ run in its own process in four variants, and driven by the benchmark's gRPC clie
 * ``guard-log`` — plus the INFO JSON access log, the production default;
 * ``bare-aioboto3`` — ``bare``, but the servicer makes the same aioboto3 call as the direct
   client (SDK defaults, pool of 16) against the stub upstream, and answers with the canned
-  response: gRPC plus the AWS call, without the facade's servicer, conversion or interceptor.
+  response: gRPC plus the AWS call, without the facade's servicer, conversion or interceptor;
+* ``tuned-aioboto3`` — ``bare-aioboto3`` with the facade's own SDK settings (its AioConfig, the
+  no-op handlers dropped, the shared trimmed loader) and gRPC's event-engine listener off, as
+  the facade runs by default: the floor for a Python gRPC facade over this SDK, to which the
+  facade's own code (guard, validation, conversion, access log) adds the rest.
 
 Subtracting these from the facade's CPU per call (``python -m bench``) splits it into gRPC,
 the interceptor, the access log, and the AWS call itself.
@@ -28,8 +32,9 @@ from bench.client import DirectCaller
 from bench.harness import start_upstream, start_worker
 from bench.procs import ChildFailed, Children, free_port, wait_serving
 from bench.upstream import identity_id
+from service.cli import GRPC_EXPERIMENTS
 
-VARIANTS = ("bare", "guard", "guard-log", "bare-aioboto3")
+VARIANTS = ("bare", "guard", "guard-log", "bare-aioboto3", "tuned-aioboto3")
 
 
 async def serve(listen: str, variant: str, endpoint: str | None) -> None:
@@ -58,6 +63,9 @@ async def serve(listen: str, variant: str, endpoint: str | None) -> None:
     if variant == "bare-aioboto3":
         assert endpoint is not None
         aws = await DirectCaller.open(endpoint, 16)
+    elif variant == "tuned-aioboto3":
+        assert endpoint is not None
+        aws = await tuned_caller(endpoint)
 
     class Canned(rpc.OriginAccessIdentityServiceServicer):
         async def GetCloudFrontOriginAccessIdentity(self, request: Any, context: Any) -> Any:
@@ -81,6 +89,31 @@ async def serve(listen: str, variant: str, endpoint: str | None) -> None:
     await server.wait_for_termination()
 
 
+async def tuned_caller(endpoint: str) -> DirectCaller:
+    """DirectCaller's client, set up as service.aws sets up the facade's (its defaults)."""
+    from contextlib import AsyncExitStack
+
+    import aioboto3
+
+    from bench.client import ACCESS_KEY, REGION, SECRET_KEY
+    from service import aws
+    from service.config import Settings
+
+    session = aioboto3.Session(
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+        botocore_session=aws.botocore_session(),
+    )
+    stack = AsyncExitStack()
+    config = aws.client_config(Settings())
+    client = await stack.enter_async_context(
+        session.client("cloudfront", endpoint_url=endpoint, config=config)
+    )
+    aws.drop_noop_handlers(client.meta.events)
+    return DirectCaller(client, stack)
+
+
 def measure(calls: int, concurrency: int, repeats: int) -> list[dict[str, Any]]:
     rows = []
     ids = [identity_id(1)]
@@ -93,6 +126,8 @@ def measure(calls: int, concurrency: int, repeats: int) -> list[dict[str, Any]]:
                 f"floor-{variant}",
                 "bench.floor",
                 ["serve", "--listen", address, "--variant", variant, "--endpoint", upstream.url],
+                # Read by gRPC core at its import, as service.cli sets it for the facade.
+                env={"GRPC_EXPERIMENTS": GRPC_EXPERIMENTS} if variant.startswith("tuned") else None,
                 stdout_to_log=True,
             )
             wait_serving(address, port, server)
