@@ -16,6 +16,11 @@ run in its own process in four variants, and driven by the benchmark's gRPC clie
   the facade runs by default: the floor for a Python gRPC facade over this SDK, to which the
   facade's own code (guard, validation, conversion, access log) adds the rest.
 
+The run starts with the direct aioboto3 client (SDK defaults, as ``python -m bench`` measures
+it) and ends with the facade itself (``python -m service``), so each floor is read against both
+in one run: CPU per call and its ratio to the direct client, the median latency it adds, the
+time from start to SERVING and the idle RSS before the first call.
+
 Subtracting these from the facade's CPU per call (``python -m bench``) splits it into gRPC,
 the interceptor, the access log, and the AWS call itself.
 """
@@ -23,14 +28,16 @@ the interceptor, the access log, and the AWS call itself.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from bench.client import DirectCaller
-from bench.harness import start_upstream, start_worker
-from bench.procs import ChildFailed, Children, free_port, wait_serving
+from bench.harness import IDLE_SETTLE, start_facade, start_upstream, start_worker
+from bench.procs import REPO, Child, ChildFailed, Children, free_port, wait_serving
 from bench.upstream import identity_id
 from service.cli import GRPC_EXPERIMENTS
 
@@ -114,50 +121,98 @@ async def tuned_caller(endpoint: str) -> DirectCaller:
     return DirectCaller(client, stack)
 
 
+def _run_side(
+    name: str, worker: Child, server: Child | None, command: dict[str, Any]
+) -> dict[str, Any]:
+    """Warm up, then `repeats` runs: CPU per call of the server (or of the direct client) and
+    of the driving client, calls per second, and the median latency."""
+    repeats = command.pop("repeats")
+    worker.call(command | {"calls": min(command["calls"], 2000)})  # warm-up
+    runs = []
+    for _ in range(repeats):
+        measured = server or worker
+        before = measured.cpu_seconds(), worker.cpu_seconds()
+        result = worker.call(command)
+        after = measured.cpu_seconds(), worker.cpu_seconds()
+        if result["errors"]:
+            raise ChildFailed(f"floor {name}: {result['error_samples']}")
+        calls = command["calls"]
+        runs.append(
+            (
+                (after[0] - before[0]) / calls,
+                (after[1] - before[1]) / calls,
+                calls / result["wall"],
+                statistics.median(result["latencies"]),
+            )
+        )
+    return {
+        "variant": name,
+        "server_cpu_s_per_call": statistics.median(r[0] for r in runs),
+        "client_cpu_s_per_call": statistics.median(r[1] for r in runs) if server else None,
+        "throughput_per_s": statistics.median(r[2] for r in runs),
+        "p50_s": statistics.median(r[3] for r in runs),
+    }
+
+
 def measure(calls: int, concurrency: int, repeats: int) -> list[dict[str, Any]]:
+    """The direct client, each variant and the facade, one after another, each on a fresh
+    stub upstream; for each server also start-to-SERVING and idle RSS (before any call)."""
     rows = []
-    ids = [identity_id(1)]
-    for variant in VARIANTS:
+    command = {
+        "cmd": "run",
+        "workload": "get",
+        "calls": calls,
+        "concurrency": concurrency,
+        "ids": [identity_id(1)],
+        "repeats": repeats,
+    }
+    with Children() as children:
+        upstream = start_upstream(children, "stub", 16)
+        direct = start_worker(
+            children, "direct-client", ["direct", "--endpoint", upstream.url, "--pool", "16"]
+        )
+        rows.append(_run_side("direct", direct, None, dict(command)))
+    for variant in (*VARIANTS, "facade"):
         with Children() as children:
             upstream = start_upstream(children, "stub", 16)
-            port = free_port()
-            address = f"127.0.0.1:{port}"
-            server = children.start(
-                f"floor-{variant}",
-                "bench.floor",
-                ["serve", "--listen", address, "--variant", variant, "--endpoint", upstream.url],
-                # Read by gRPC core at its import, as service.cli sets it for the facade.
-                env={"GRPC_EXPERIMENTS": GRPC_EXPERIMENTS} if variant.startswith("tuned") else None,
-                stdout_to_log=True,
-            )
-            wait_serving(address, port, server)
+            if variant == "facade":
+                server, address, started = start_facade(
+                    children, "facade", upstream, [], FACADE_DEFAULTS
+                )
+            else:
+                port = free_port()
+                address = f"127.0.0.1:{port}"
+                server = children.start(
+                    f"floor-{variant}",
+                    "bench.floor",
+                    [
+                        "serve",
+                        "--listen",
+                        address,
+                        "--variant",
+                        variant,
+                        "--endpoint",
+                        upstream.url,
+                    ],
+                    # Read by gRPC core at its import, as service.cli sets it for the facade.
+                    env={"GRPC_EXPERIMENTS": GRPC_EXPERIMENTS}
+                    if variant.startswith("tuned")
+                    else None,
+                    stdout_to_log=True,
+                )
+                started = wait_serving(address, port, server)
+            time.sleep(IDLE_SETTLE)
+            idle_rss = server.rss_bytes()
             client = start_worker(children, "grpc-client", ["grpc", "--target", address])
-            command = {
-                "cmd": "run",
-                "workload": "get",
-                "calls": calls,
-                "concurrency": concurrency,
-                "ids": ids,
-            }
-            client.call(command | {"calls": min(calls, 2000)})  # warm-up
-            per_call, rates = [], []
-            for _ in range(repeats):
-                before = server.cpu_seconds(), client.cpu_seconds()
-                result = client.call(command)
-                after = server.cpu_seconds(), client.cpu_seconds()
-                if result["errors"]:
-                    raise ChildFailed(f"floor {variant}: {result['error_samples']}")
-                per_call.append(((after[0] - before[0]) / calls, (after[1] - before[1]) / calls))
-                rates.append(calls / result["wall"])
-            rows.append(
-                {
-                    "variant": variant,
-                    "server_cpu_s_per_call": statistics.median(x[0] for x in per_call),
-                    "client_cpu_s_per_call": statistics.median(x[1] for x in per_call),
-                    "throughput_per_s": statistics.median(rates),
-                }
-            )
+            row = _run_side(variant, client, server, dict(command))
+            rows.append(row | {"start_to_serving_s": started, "idle_rss_bytes": idle_rss})
     return rows
+
+
+# The facade as `python -m bench` starts it: log level INFO, no extra flags, this checkout.
+FACADE_DEFAULTS = argparse.Namespace(
+    facade_args="", facade_log_level=None, otel=False, facade_root=REPO
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -169,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("action", nargs="?", choices=("measure", "serve"), default="measure")
     parser.add_argument("--listen", help="serve: HOST:PORT")
     parser.add_argument("--variant", choices=VARIANTS, default="bare")
-    parser.add_argument("--endpoint", help="serve: upstream URL for bare-aioboto3")
+    parser.add_argument("--endpoint", help="serve: upstream URL for the aioboto3 variants")
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=3)
@@ -181,15 +236,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     rows = measure(args.calls, args.concurrency, args.repeats)
     print(
-        f"canned GetCloudFrontOriginAccessIdentity, {args.calls} calls x {args.repeats} "
-        f"at {args.concurrency} in flight (median of repeats)"
+        f"GetCloudFrontOriginAccessIdentity, {args.calls} calls x {args.repeats} at "
+        f"{args.concurrency} in flight (median of repeats), {os.cpu_count()} cores, "
+        f"load {os.getloadavg()[0]:.2f} at the end"
     )
-    print(f"{'variant':12}{'server µs/call':>16}{'client µs/call':>16}{'calls/s':>10}")
+    direct = rows[0]
+    print(
+        f"{'variant':15}{'CPU µs/call':>12}{'÷ direct':>10}{'client µs':>11}{'calls/s':>9}"
+        f"{'p50 ms':>8}{'+p50 ms':>9}{'start s':>9}{'idle MB':>9}"
+    )
     for row in rows:
+        cpu, p50 = row["server_cpu_s_per_call"], row["p50_s"]
+        client = row["client_cpu_s_per_call"]
+        start, rss = row.get("start_to_serving_s"), row.get("idle_rss_bytes")
         print(
-            f"{row['variant']:12}{row['server_cpu_s_per_call'] * 1e6:16.0f}"
-            f"{row['client_cpu_s_per_call'] * 1e6:16.0f}{row['throughput_per_s']:10.0f}"
+            f"{row['variant']:15}{cpu * 1e6:12.0f}{cpu / direct['server_cpu_s_per_call']:10.2f}"
+            f"{'-' if client is None else f'{client * 1e6:.0f}':>11}"
+            f"{row['throughput_per_s']:9.0f}{p50 * 1e3:8.2f}"
+            f"{(p50 - direct['p50_s']) * 1e3:+9.2f}"
+            f"{'-' if start is None else f'{start:.2f}':>9}"
+            f"{'-' if rss is None else f'{rss / 2**20:.1f}':>9}"
         )
+    print(
+        "  (CPU: the server's per call, or the direct client's; client: the gRPC client's;"
+        " canned variants answer without AWS)"
+    )
     return 0
 
 
