@@ -25,6 +25,7 @@ import pytest
 
 from service import errors
 from service.config import OPTIONS
+from tests.npm import npm_ci
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -596,8 +597,9 @@ def test_the_readme_facade_answers_the_first_call() -> None:
         script = block_script(
             f"{_BUF_CURL} --list-methods http://127.0.0.1:50051", **{"127.0.0.1:50051": address}
         )
-        if (REPO / "node_modules" / ".bin" / "buf").exists():  # npm ci done already
-            script = script.replace("npm ci --no-audit --no-fund\n", "")
+        # The README's `npm ci`, run once for all workers (tests/npm.py), not in the script.
+        npm_ci(REPO, REPO / "node_modules" / ".bin" / "buf")
+        script = script.replace("npm ci --no-audit --no-fund\n", "")
         completed = subprocess.run(
             ["bash", "-c", script],
             cwd=REPO,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +22,7 @@ import pytest
 import pytest_asyncio
 
 from tests.ecosystem.conftest import REPO_ROOT
+from tests.npm import npm_ci
 from tests.process import FacadeProcess, facade_process
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -70,16 +70,7 @@ def grpcurl() -> str:
 def buf() -> Path:
     """buf from the repository's package.json (`npm ci` if node_modules lacks it)."""
     binary = REPO_ROOT / "node_modules" / ".bin" / "buf"
-    if not binary.exists():
-        npm = shutil.which("npm")
-        assert npm is not None, "npm is needed to install buf (package.json)"
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            timeout=600,
-            check=True,
-        )
+    npm_ci(REPO_ROOT, binary)
     return binary
 
 

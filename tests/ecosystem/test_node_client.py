@@ -6,7 +6,6 @@ Node runs as an asyncio subprocess so the in-process server keeps serving while 
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from service.server import Facade
 from tests.conftest import FacadeFactory
 from tests.ecosystem.conftest import REPO_ROOT
 from tests.ecosystem.toolchains import run_client
+from tests.npm import npm_ci
 
 EXAMPLE = REPO_ROOT / "examples" / "node"
 
@@ -25,18 +25,10 @@ def node_example(child_env: dict[str, str]) -> Path:
     """The example with its dependencies installed (`npm ci` from the lock file if needed)."""
     if shutil.which("node") is None:
         pytest.skip("node is not installed")
-    if not (EXAMPLE / "node_modules" / "@grpc" / "grpc-js").is_dir():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed, and examples/node/node_modules is missing")
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=EXAMPLE,
-            env=child_env,
-            capture_output=True,
-            timeout=300,
-            check=True,
-        )
+    needs = EXAMPLE / "node_modules" / "@grpc" / "grpc-js"
+    if not needs.is_dir() and shutil.which("npm") is None:
+        pytest.skip("npm is not installed, and examples/node/node_modules is missing")
+    npm_ci(EXAMPLE, needs, child_env)
     return EXAMPLE
 
 
