@@ -11,10 +11,11 @@ run in its own process in four variants, and driven by the benchmark's gRPC clie
 * ``bare-aioboto3`` — ``bare``, but the servicer makes the same aioboto3 call as the direct
   client (SDK defaults, pool of 16) against the stub upstream, and answers with the canned
   response: gRPC plus the AWS call, without the facade's servicer, conversion or interceptor;
-* ``tuned-aioboto3`` — ``bare-aioboto3`` with the facade's own SDK settings (its AioConfig, the
-  no-op handlers dropped, the shared trimmed loader) and gRPC's event-engine listener off, as
-  the facade runs by default: the floor for a Python gRPC facade over this SDK, to which the
-  facade's own code (guard, validation, conversion, access log) adds the rest.
+* ``tuned-aioboto3`` — ``bare-aioboto3`` through the facade's own client
+  (``service.aws.CloudFrontClient``: its AioConfig, the no-op handlers dropped, the shared
+  trimmed loader) and gRPC's event-engine listener off, as the facade runs by default: the
+  floor for a Python gRPC facade over this SDK, to which the facade's own code (guard,
+  validation, conversion, access log) adds the rest.
 
 The run starts with the direct aioboto3 client (SDK defaults, as ``python -m bench`` measures
 it) and ends with the facade itself (``python -m service``), so each floor is read against both
@@ -32,10 +33,11 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
 from typing import Any
 
-from bench.client import DirectCaller
+from bench.client import ACCESS_KEY, SECRET_KEY, DirectCaller
 from bench.harness import IDLE_SETTLE, start_facade, start_upstream, start_worker
 from bench.procs import REPO, Child, ChildFailed, Children, free_port, wait_serving
 from bench.upstream import identity_id
@@ -66,24 +68,39 @@ async def serve(listen: str, variant: str, endpoint: str | None) -> None:
         etag="E0000000000001",
     )
 
-    aws: DirectCaller | None = None
+    stack = AsyncExitStack()
+    get: Callable[[str], Awaitable[Any]] | None = None
     if variant == "bare-aioboto3":
         assert endpoint is not None
-        aws = await DirectCaller.open(endpoint, 16)
+        get = (await DirectCaller.open(endpoint, 16)).get
     elif variant == "tuned-aioboto3":
         assert endpoint is not None
-        aws = await tuned_caller(endpoint)
+        from service.aws import CloudFrontClient, StaticCredentials
+        from service.config import Settings
+
+        # The facade's own client (its AioConfig, trimmed loader, no-op handlers dropped).
+        client = await stack.enter_async_context(
+            CloudFrontClient.open(
+                Settings(),
+                endpoint_url=endpoint,
+                credentials=StaticCredentials(ACCESS_KEY, SECRET_KEY),
+            )
+        )
+
+        async def get(ident: str) -> Any:
+            return await client.call("GetCloudFrontOriginAccessIdentity", {"Id": ident}, None)
 
     class Canned(rpc.OriginAccessIdentityServiceServicer):
         async def GetCloudFrontOriginAccessIdentity(self, request: Any, context: Any) -> Any:
-            if aws is not None:
-                await aws.get(request.id)
+            if get is not None:
+                await get(request.id)
             return answer
 
+    # Only the guard variants run the facade's interceptor; the aioboto3 ones run no facade code.
     interceptors = (
-        []
-        if variant.startswith("bare")
-        else [CallGuard(max_concurrency=64, max_request_bytes=64 * 1024, token=None, metrics=None)]
+        [CallGuard(max_concurrency=64, max_request_bytes=64 * 1024, token=None, metrics=None)]
+        if variant.startswith("guard")
+        else []
     )
     server = aio.server(interceptors=interceptors)
     add_servicer: Any = rpc.add_OriginAccessIdentityServiceServicer_to_server
@@ -94,43 +111,18 @@ async def serve(listen: str, variant: str, endpoint: str | None) -> None:
     server.add_insecure_port(listen)
     await server.start()
     await server.wait_for_termination()
-
-
-async def tuned_caller(endpoint: str) -> DirectCaller:
-    """DirectCaller's client, set up as service.aws sets up the facade's (its defaults)."""
-    from contextlib import AsyncExitStack
-
-    import aioboto3
-
-    from bench.client import ACCESS_KEY, REGION, SECRET_KEY
-    from service import aws
-    from service.config import Settings
-
-    session = aioboto3.Session(
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name=REGION,
-        botocore_session=aws.botocore_session(),
-    )
-    stack = AsyncExitStack()
-    config = aws.client_config(Settings())
-    client = await stack.enter_async_context(
-        session.client("cloudfront", endpoint_url=endpoint, config=config)
-    )
-    aws.drop_noop_handlers(client.meta.events)
-    return DirectCaller(client, stack)
+    await stack.aclose()
 
 
 def _run_side(
-    name: str, worker: Child, server: Child | None, command: dict[str, Any]
+    name: str, worker: Child, server: Child | None, command: dict[str, Any], repeats: int
 ) -> dict[str, Any]:
     """Warm up, then `repeats` runs: CPU per call of the server (or of the direct client) and
     of the driving client, calls per second, and the median latency."""
-    repeats = command.pop("repeats")
     worker.call(command | {"calls": min(command["calls"], 2000)})  # warm-up
+    measured = server or worker
     runs = []
     for _ in range(repeats):
-        measured = server or worker
         before = measured.cpu_seconds(), worker.cpu_seconds()
         result = worker.call(command)
         after = measured.cpu_seconds(), worker.cpu_seconds()
@@ -164,14 +156,13 @@ def measure(calls: int, concurrency: int, repeats: int) -> list[dict[str, Any]]:
         "calls": calls,
         "concurrency": concurrency,
         "ids": [identity_id(1)],
-        "repeats": repeats,
     }
     with Children() as children:
         upstream = start_upstream(children, "stub", 16)
         direct = start_worker(
             children, "direct-client", ["direct", "--endpoint", upstream.url, "--pool", "16"]
         )
-        rows.append(_run_side("direct", direct, None, dict(command)))
+        rows.append(_run_side("direct", direct, None, command, repeats))
     for variant in (*VARIANTS, "facade"):
         with Children() as children:
             upstream = start_upstream(children, "stub", 16)
@@ -204,7 +195,7 @@ def measure(calls: int, concurrency: int, repeats: int) -> list[dict[str, Any]]:
             time.sleep(IDLE_SETTLE)
             idle_rss = server.rss_bytes()
             client = start_worker(children, "grpc-client", ["grpc", "--target", address])
-            row = _run_side(variant, client, server, dict(command))
+            row = _run_side(variant, client, server, command, repeats)
             rows.append(row | {"start_to_serving_s": started, "idle_rss_bytes": idle_rss})
     return rows
 
